@@ -1,0 +1,59 @@
+"""Checkpoints that rebuild themselves: network constructor arguments are saved next
+to the weights (as diffusers does), and files are written atomically, so a run
+killed while saving keeps its previous checkpoint."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from .nets.acgan_nets import Discriminator, Generator
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def atomic_save(obj, path: str | Path) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(text: str, path: str | Path) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_json(obj, path: str | Path) -> None:
+    atomic_write_text(json.dumps(obj, indent=2, default=str) + "\n", path)
+
+
+def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
+    path = Path(run_dir) / CHECKPOINT
+    if not path.is_file():
+        raise FileNotFoundError(f"no {CHECKPOINT} in {run_dir}: is it a run folder written by "
+                                f"'csacgan train'? A run killed before its first checkpoint has none.")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:
+        raise RuntimeError(f"{path} could not be read ({exc}); it may be damaged. Resume from a "
+                           f"copy or start the run again.") from exc
+
+
+def load_generator(run_dir: str | Path, device="cpu") -> tuple[Generator, dict]:
+    """The trained generator of a run, in eval mode, with the checkpoint's metadata."""
+    ckpt = load_checkpoint(run_dir)
+    generator = Generator(**ckpt["generator_config"])
+    generator.load_state_dict(ckpt["generator"])
+    return generator.to(device).eval(), ckpt
+
+
+def load_discriminator(run_dir: str | Path, device="cpu") -> Discriminator:
+    ckpt = load_checkpoint(run_dir)
+    discriminator = Discriminator(**ckpt["discriminator_config"])
+    discriminator.load_state_dict(ckpt["discriminator"])
+    return discriminator.to(device).eval()

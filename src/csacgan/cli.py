@@ -1,0 +1,144 @@
+"""The ``csacgan`` command: parses options, builds a config, calls one function."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import RECIPES, TrainConfig
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _add_train(sub) -> None:
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train a GAN on an imbalanced dataset",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Train CostSensitive-ACGAN (or ACGAN) on a dataset made imbalanced "
+                                   "on purpose. Writes a run folder with config.json, log.jsonl, "
+                                   "checkpoint.pt and a sample grid per epoch (one row per class).")
+    p.add_argument("--out", help="run folder to create (required unless --resume)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run exactly where it stopped; "
+                   "--epochs / --max-steps may extend it, other options are taken from the run")
+    p.add_argument("--method", choices=["acgan", "cs-acgan"], default=d.method,
+                   help="cs-acgan: CostSensitive-ACGAN (the paper); acgan: the baseline")
+    p.add_argument("--recipe", choices=list(RECIPES), default=d.recipe,
+                   help="paper: the paper as written (uniform real batches, class loss on real and "
+                        "fake in D); balanced: class-balanced real batches, D's class loss on real "
+                        "images only (draws the minority at rho 190). Explicit options below win.")
+    g = p.add_argument_group("data and imbalance")
+    g.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset)
+    g.add_argument("--data-dir", help="folder with the IDX files; else $CSACGAN_DATA_DIR, the user "
+                   "cache, /usr/share/datasets, else download")
+    g.add_argument("--minority", type=_ints, default=d.minority, help="minority class(es), e.g. 0 or 0,3")
+    ratio = g.add_mutually_exclusive_group()
+    ratio.add_argument("--imbalance-ratio", type=float, default=d.imbalance_ratio,
+                       help="rho = largest class count / minority count (paper: 20, 40, 190)")
+    ratio.add_argument("--drop-fraction", type=float, help="instead of rho: fraction of each "
+                       "minority class removed (the paper's other reading: 0.6, 0.8, 0.95)")
+    g.add_argument("--max-per-class", type=int, default=d.max_per_class,
+                   help="cap per class applied first (paper section 3.1: 5000)")
+    g.add_argument("--imbalance", choices=["step", "linear"], default=d.imbalance)
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int, default=None, help=f"epochs in total (default {d.epochs})")
+    t.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (smoke runs)")
+    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (beta1 0.5)")
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
+    t.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=d.precision,
+                   help="auto: bf16 autocast on CUDA and on CPUs with native bf16, else fp32")
+    t.add_argument("--sampling", choices=["uniform", "class-balanced"], help="how real batches are drawn "
+                   "(default: from --recipe)")
+    t.add_argument("--fake-class-loss-in-d", type=_bool, help="apply the class loss to generated images "
+                   "in D's loss (default: from --recipe)")
+    t.add_argument("--adversarial-loss", choices=["bce", "hinge"], default=d.adversarial_loss)
+    c = p.add_argument_group("CostSensitive-ACGAN costs w_c")
+    c.add_argument("--temperature", "--tau", type=float, default=d.temperature,
+                   help="w = softmax(error / tau); the paper uses 1")
+    c.add_argument("--cost-momentum", type=float, default=d.cost_momentum,
+                   help="w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule")
+    c.add_argument("--cost-error-source", choices=["real", "fake", "both"], default=d.cost_error_source,
+                   help="images on which each class's error is measured after every epoch")
+    n = p.add_argument_group("networks")
+    n.add_argument("--g-channels", type=_ints, help="generator widths, 5 values (default 128,64,32,32,16)")
+    n.add_argument("--d-channels", type=_ints, help="discriminator widths, 4 values (default 32,64,128,128)")
+    n.add_argument("--d-strides", type=_ints, help="discriminator strides, 4 values (default 2,1,2,1; "
+                   "the paper's Table 2 literally: 1,1,1,1)")
+    n.add_argument("--no-progress", action="store_true", help="no progress bar")
+    n.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="steps between checkpoints")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> None:
+    from .train import resume, train
+    if args.resume:
+        run = resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
+                     progress=False if args.no_progress else None)
+    else:
+        if not args.out:
+            sys.exit("csacgan train: --out RUN_DIR is required (or --resume RUN_DIR)")
+        cfg = TrainConfig(
+            out=args.out, method=args.method, recipe=args.recipe, dataset=args.dataset,
+            data_dir=args.data_dir, minority=args.minority,
+            imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
+            drop_fraction=args.drop_fraction, max_per_class=args.max_per_class, imbalance=args.imbalance,
+            epochs=args.epochs or TrainConfig.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
+            lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
+            sampling=args.sampling, fake_class_loss_in_d=args.fake_class_loss_in_d,
+            adversarial_loss=args.adversarial_loss, temperature=args.temperature,
+            cost_momentum=args.cost_momentum, cost_error_source=args.cost_error_source,
+            g_channels=args.g_channels, d_channels=args.d_channels, d_strides=args.d_strides,
+            checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+        run = train(cfg)
+    print(f"run folder: {run}")
+
+
+def _add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="draw images of one class from a trained run",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--run", required=True, metavar="RUN_DIR", help="run folder written by 'csacgan train'")
+    p.add_argument("--class", dest="class_index", type=int, required=True, help="class index, e.g. 0")
+    p.add_argument("--n", type=int, default=100, help="number of images")
+    p.add_argument("--out", required=True, metavar="FILE.npz",
+                   help="output: images (uint8, N x H x W) and labels (int64, N)")
+    p.add_argument("--grid", metavar="FILE.png", help="also save a grid of the first 100")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_generate)
+
+
+def _cmd_generate(args) -> None:
+    from .generate import generate
+    out = generate(args.run, args.class_index, args.n, args.out, args.grid, args.seed)
+    print(f"wrote {args.n} images of class {args.class_index} to {out}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="csacgan", description="Generate rare-class images with "
+                                     "CostSensitive-ACGAN and rebalance imbalanced image datasets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_generate(sub)
+    args = parser.parse_args(argv)
+    from .data.idx import DataError
+    from .data.imbalance import ImbalanceError
+    try:
+        args.func(args)
+    except (DataError, ImbalanceError, FileExistsError, FileNotFoundError, ValueError) as exc:
+        sys.exit(f"csacgan {args.command}: error: {exc}")
+
+
+if __name__ == "__main__":
+    main()

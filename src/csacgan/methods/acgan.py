@@ -1,0 +1,101 @@
+"""ACGAN (Odena, Olah and Shlens 2017), the base of every method here.
+
+The discriminator maximises L_s + L_c and the generator maximises L_c - L_s
+(paper eqs. 1-2); written as losses to minimise:
+
+    D: BCE(source(real), 1) + BCE(source(fake), 0) + CE_w(class(real), c) [+ CE_w(class(fake), c)]
+    G: BCE(source(fake), 1) + CE_w(class(fake), c)      (non-saturating generator loss)
+
+CE_w is the per-sample cross-entropy multiplied by a per-sample weight and averaged
+over the batch. ACGAN's weight is 1; CostSensitive-ACGAN overrides
+``class_weights`` and nothing else, so the two share every line of loss code.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+ADVERSARIAL_LOSSES = ("bce", "hinge")
+
+
+def source_loss(logits: torch.Tensor, real: bool, kind: str = "bce", for_generator: bool = False):
+    """L_s for one half of a batch, as a loss to minimise."""
+    logits = logits.float()
+    if kind == "bce":
+        target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+        return F.binary_cross_entropy_with_logits(logits, target)
+    if kind == "hinge":
+        if for_generator:
+            return -logits.mean()
+        return F.relu(1.0 - logits).mean() if real else F.relu(1.0 + logits).mean()
+    raise ValueError(f"unknown adversarial loss {kind!r}; choose one of {ADVERSARIAL_LOSSES}")
+
+
+def class_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """L_c (eq. 2): per-sample cross-entropy times its class's weight, averaged."""
+    return (F.cross_entropy(logits.float(), labels, reduction="none") * weights).mean()
+
+
+class ACGAN:
+    """ACGAN losses and hooks.
+
+    Parameters
+    ----------
+    num_classes : K.
+    adversarial_loss : "bce" (the paper's) or "hinge".
+    fake_class_loss_in_d : apply L_c to generated images in the discriminator's loss
+        too, as ACGAN and the paper do. False trains the auxiliary classifier on real
+        images only, which stops it from learning to call bad fakes by their label.
+    """
+
+    name = "acgan"
+
+    def __init__(self, num_classes: int, adversarial_loss: str = "bce",
+                 fake_class_loss_in_d: bool = True):
+        if adversarial_loss not in ADVERSARIAL_LOSSES:
+            raise ValueError(f"unknown adversarial loss {adversarial_loss!r}; choose one of {ADVERSARIAL_LOSSES}")
+        self.num_classes = num_classes
+        self.adversarial_loss = adversarial_loss
+        self.fake_class_loss_in_d = fake_class_loss_in_d
+
+    # -- what subclasses change ------------------------------------------------------
+    def class_weights(self, labels: torch.Tensor) -> torch.Tensor:
+        """Per-sample weight of L_c; 1 for ACGAN."""
+        return torch.ones(labels.shape, dtype=torch.float32, device=labels.device)
+
+    def end_of_epoch(self, discriminator, generator, data, epoch: int) -> dict:
+        """Hook run after every epoch with the updated models; returns values to log."""
+        return {}
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    # -- shared losses -----------------------------------------------------------------
+    def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
+        real_source, real_class = discriminator(real)
+        fake_source, fake_class = discriminator(fake)
+        kind = self.adversarial_loss
+        l_s = source_loss(real_source, True, kind) + source_loss(fake_source, False, kind)
+        l_c = class_loss(real_class, real_labels, self.class_weights(real_labels))
+        if self.fake_class_loss_in_d:
+            l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
+        with torch.no_grad():
+            stats = {
+                "d_source_loss": l_s.item(), "d_class_loss": l_c.item(),
+                "d_real_acc": (real_source > 0).float().mean().item(),
+                "d_fake_acc": (fake_source < 0).float().mean().item(),
+                "d_class_acc_real": (real_class.argmax(1) == real_labels).float().mean().item(),
+            }
+        return l_s + l_c, stats
+
+    def generator_loss(self, discriminator, fake, fake_labels):
+        fake_source, fake_class = discriminator(fake)
+        l_s = source_loss(fake_source, True, self.adversarial_loss, for_generator=True)
+        l_c = class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
+        with torch.no_grad():
+            stats = {"g_source_loss": l_s.item(), "g_class_loss": l_c.item(),
+                     "g_class_acc": (fake_class.argmax(1) == fake_labels).float().mean().item()}
+        return l_s + l_c, stats

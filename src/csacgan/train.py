@@ -1,0 +1,248 @@
+"""One training loop for every method.
+
+A run folder holds everything needed to resume, generate and evaluate:
+``config.json`` (options, library versions, data md5s, seed, imbalance summary),
+``log.jsonl`` (one record per epoch), ``checkpoint.pt`` (written atomically),
+``samples/epoch_NNN.png`` (fixed noise, one row per class) and ``tensorboard/``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torchvision.utils import save_image
+
+from .checkpoint import CHECKPOINT, atomic_save, load_checkpoint, write_json
+from .config import TrainConfig
+from .data.batches import RealBatches
+from .data.imbalance import make_imbalance
+from .data.sources import load_dataset
+from .methods import build_method
+from .nets.acgan_nets import build_networks
+from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
+                      seed_everything, set_rng_state)
+
+
+@dataclass
+class EpochContext:
+    """What a method's end-of-epoch hook may look at."""
+    images: torch.Tensor   # uint8, the imbalanced training set, on the device
+    labels: torch.Tensor
+    seed: int
+    device: torch.device
+    autocast: object
+
+
+def prepare_data(cfg: TrainConfig):
+    """The dataset, the kept (imbalanced) indices and their summary."""
+    data = load_dataset(cfg.dataset, cfg.data_dir)
+    indices, summary = make_imbalance(
+        data.train_labels, num_classes=data.num_classes, minority_classes=cfg.minority,
+        imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
+        max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=cfg.seed)
+    return data, torch.from_numpy(indices), summary
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, run_dir: Path):
+        self.cfg, self.run_dir = cfg, run_dir
+        self.device = pick_device(cfg.device)
+        self.precision = pick_precision(cfg.precision, self.device)
+        self.autocast = autocast_factory(self.device, self.precision)
+        seed_everything(cfg.seed)
+        self.data, indices, self.summary = prepare_data(cfg)
+        self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
+        K = self.data.num_classes
+        self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
+                                   cfg.batch_size, cfg.sampling, cfg.seed, self.device)
+        self.G, self.D = build_networks(K, self.data.image_shape, cfg.g_channels, cfg.d_channels,
+                                        cfg.d_strides, cfg.latent_dim, cfg.g_batch_norm)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        betas = (cfg.beta1, cfg.beta2)
+        fused = self.device.type == "cuda"
+        self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=betas, fused=fused)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr, betas=betas, fused=fused)
+        self.method = build_method(cfg.method, K, adversarial_loss=cfg.adversarial_loss,
+                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d,
+                                   temperature=cfg.temperature, momentum=cfg.cost_momentum,
+                                   error_source=cfg.cost_error_source)
+        self.noise = torch.Generator().manual_seed(cfg.seed + 1)
+        grid = torch.Generator().manual_seed(cfg.seed + 2)
+        self.grid_z = torch.randn(K * cfg.grid_columns, cfg.latent_dim, generator=grid).to(self.device)
+        self.grid_labels = torch.arange(K).repeat_interleave(cfg.grid_columns).to(self.device)
+        self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
+        self.sums, self.count = {}, 0
+
+    # -- persistence ---------------------------------------------------------------
+    def checkpoint(self) -> dict:
+        return {
+            "generator": self.G.state_dict(), "generator_config": self.G.config,
+            "discriminator": self.D.state_dict(), "discriminator_config": self.D.config,
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "method": self.method.state_dict(), "method_name": self.cfg.method,
+            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
+            "sums": self.sums, "count": self.count, "rng": rng_state(),
+            "noise_rng": self.noise.get_state(), "config": self.cfg.to_dict(),
+            "class_names": list(self.data.class_names), "image_shape": list(self.data.image_shape),
+            "imbalance": self.summary.to_dict(),
+        }
+
+    def save(self) -> None:
+        atomic_save(self.checkpoint(), self.run_dir / CHECKPOINT)
+
+    def restore(self, ckpt: dict) -> None:
+        self.G.load_state_dict(ckpt["generator"])
+        self.D.load_state_dict(ckpt["discriminator"])
+        self.opt_g.load_state_dict(ckpt["opt_g"])
+        self.opt_d.load_state_dict(ckpt["opt_d"])
+        self.method.load_state_dict(ckpt["method"])
+        self.epoch, self.step_in_epoch = ckpt["epoch"], ckpt["step_in_epoch"]
+        self.global_step, self.sums, self.count = ckpt["global_step"], ckpt["sums"], ckpt["count"]
+        set_rng_state(ckpt["rng"])
+        self.noise.set_state(ckpt["noise_rng"])
+
+    def write_config(self) -> None:
+        write_json({"config": self.cfg.to_dict(), "environment": environment(),
+                    "device": str(self.device), "precision": self.precision,
+                    "data": {"dataset": self.cfg.dataset, "files": self.data.files,
+                             "kept_indices_md5": self.indices_md5},
+                    "imbalance": self.summary.to_dict()}, self.run_dir / "config.json")
+
+    # -- one optimizer step of D and of G ----------------------------------------------
+    def train_step(self) -> dict:
+        cfg, K = self.cfg, self.data.num_classes
+        real, labels = self.batches.batch(self.epoch, self.step_in_epoch)
+        z = torch.randn(cfg.batch_size, cfg.latent_dim, generator=self.noise).to(self.device)
+        fake_labels = torch.randint(K, (cfg.batch_size,), generator=self.noise).to(self.device)
+        with self.autocast():
+            fake = self.G(z, fake_labels)
+            d_loss, d_stats = self.method.discriminator_loss(self.D, real, labels, fake.detach(), fake_labels)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        with self.autocast():
+            g_loss, g_stats = self.method.generator_loss(self.D, fake, fake_labels)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), **d_stats, **g_stats}
+        if not all(math.isfinite(v) for v in stats.values()):
+            raise FloatingPointError(f"training diverged at step {self.global_step}: {stats}. The last "
+                                     f"good checkpoint is in {self.run_dir}; try a lower --lr.")
+        return stats
+
+    @torch.no_grad()
+    def save_grid(self, name: str) -> Path:
+        was_training = self.G.training
+        self.G.eval()
+        with self.autocast():
+            images = self.G(self.grid_z, self.grid_labels).float()
+        self.G.train(was_training)
+        path = self.run_dir / "samples" / name
+        path.parent.mkdir(exist_ok=True)
+        save_image(images.add(1).div(2), path, nrow=self.cfg.grid_columns, padding=2, pad_value=1.0)
+        return path
+
+    def log(self, record: dict) -> None:
+        with open(self.run_dir / "log.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        for key, value in record.items():
+            if isinstance(value, (int, float)) and key not in ("epoch", "step"):
+                self.writer.add_scalar(key, value, self.global_step)
+            elif isinstance(value, list) and key in ("class_costs", "class_errors"):
+                self.writer.add_scalars(key, {str(i): v for i, v in enumerate(value)}, self.global_step)
+
+    # -- the loop ------------------------------------------------------------------
+    def run(self) -> Path:
+        from torch.utils.tensorboard import SummaryWriter
+        from tqdm.auto import tqdm
+        cfg = self.cfg
+        steps = self.batches.steps_per_epoch
+        self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device, self.autocast)
+        try:
+            while self.epoch < cfg.epochs:
+                if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
+                    break
+                bar = tqdm(total=steps, initial=self.step_in_epoch, disable=not cfg.progress,
+                           desc=f"epoch {self.epoch + 1}/{cfg.epochs}", unit="step", dynamic_ncols=True)
+                started, first_step = time.perf_counter(), self.step_in_epoch
+                while self.step_in_epoch < steps:
+                    stats = self.train_step()
+                    for key, value in stats.items():
+                        self.sums[key] = self.sums.get(key, 0.0) + value
+                    self.count += 1
+                    self.step_in_epoch += 1
+                    self.global_step += 1
+                    bar.update(1)
+                    if self.global_step % 10 == 0:
+                        bar.set_postfix(d=f"{stats['d_loss']:.3f}", g=f"{stats['g_loss']:.3f}",
+                                        cls_real=f"{stats['d_class_acc_real']:.2f}")
+                    if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
+                        break
+                    if self.global_step % cfg.checkpoint_every == 0:
+                        self.save()
+                bar.close()
+                elapsed = time.perf_counter() - started
+                record = {"epoch": self.epoch + 1, "step": self.global_step, "seconds": round(elapsed, 2),
+                          "images_per_s": round((self.step_in_epoch - first_step) * cfg.batch_size / max(elapsed, 1e-9), 1),
+                          **{k: v / max(self.count, 1) for k, v in self.sums.items()}}
+                if self.step_in_epoch < steps:  # stopped by --max-steps inside an epoch
+                    self.log({**record, "partial_epoch": True})
+                    self.save()
+                    break
+                record.update(self.method.end_of_epoch(self.D, self.G, context, self.epoch))
+                self.epoch, self.step_in_epoch, self.sums, self.count = self.epoch + 1, 0, {}, 0
+                self.save_grid(f"epoch_{self.epoch:03d}.png")
+                self.log(record)
+                self.save()
+        except KeyboardInterrupt:
+            self.save()
+            print(f"\nInterrupted: saved step {self.global_step} to {self.run_dir / CHECKPOINT}; "
+                  f"continue with: csacgan train --resume {self.run_dir}")
+            raise
+        finally:
+            self.writer.close()
+        self.save_grid("final.png")
+        return self.run_dir
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Start a new run in ``cfg.out``."""
+    cfg = cfg.resolved()
+    run_dir = Path(cfg.out)
+    if (run_dir / CHECKPOINT).exists():
+        raise FileExistsError(f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
+                              f"or choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(cfg, run_dir)
+    trainer.write_config()
+    return trainer.run()
+
+
+def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None = None,
+           progress: bool | None = None) -> Path:
+    """Continue a run exactly where its last checkpoint left it (RNG states included)."""
+    run_dir = Path(run_dir)
+    ckpt = load_checkpoint(run_dir)
+    values = dict(ckpt["config"])
+    if epochs is not None:
+        values["epochs"] = epochs
+    if max_steps is not None:
+        values["max_steps"] = max_steps
+    if progress is not None:
+        values["progress"] = progress
+    cfg = TrainConfig.from_dict(values).resolved()
+    trainer = Trainer(cfg, run_dir)
+    if trainer.indices_md5 != json.loads((run_dir / "config.json").read_text())["data"]["kept_indices_md5"]:
+        raise RuntimeError(f"the data found now differs from the data {run_dir} was trained on "
+                           f"(kept-indices md5 changed); resume with the same --data-dir")
+    trainer.restore(ckpt)
+    trainer.write_config()
+    return trainer.run()
