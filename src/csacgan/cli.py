@@ -131,6 +131,8 @@ def main(argv=None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_generate(sub)
+    from .evaluate import add_parser as add_evaluate
+    add_evaluate(sub)
     args = parser.parse_args(argv)
     from .data.idx import DataError
     from .data.imbalance import ImbalanceError

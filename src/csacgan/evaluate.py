@@ -1,0 +1,121 @@
+"""``csacgan evaluate``: every registered metric on a run's generator, written to
+``metrics.json`` in the run folder and printed as a table."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from .checkpoint import load_generator, write_json
+from .config import TrainConfig
+from .generate import sample
+from .metrics import METRICS, EvalContext
+from .metrics.evaluator import load_or_train_evaluator
+from .runtime import environment
+
+DEFAULT_METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "kid", "cas", "augmentation_gain")
+
+
+def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: int = 0,
+             data_dir: str | None = None, evaluator_seed: int = 0, evaluator_epochs: float = 2,
+             evaluator_subset: int | None = None, progress: bool = True, metric_options=None) -> dict:
+    """Compute ``metrics`` (default: all) for the run and write ``RUN_DIR/metrics.json``."""
+    from .train import prepare_data
+    run_dir = Path(run_dir)
+    metrics = list(metrics or DEFAULT_METRICS)
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {', '.join(METRICS)}")
+    if n_per_class < 2:
+        raise ValueError(f"--n-per-class must be at least 2, got {n_per_class}")
+    generator, ckpt = load_generator(run_dir)
+    cfg = TrainConfig.from_dict(ckpt["config"]).resolved()
+    if data_dir is not None:
+        cfg.data_dir = data_dir
+    data, indices, summary = prepare_data(cfg)
+    K = data.num_classes
+    labels = torch.arange(K).repeat_interleave(n_per_class)
+    images = sample(generator, labels, seed)
+    evaluator = load_or_train_evaluator(data, evaluator_seed, evaluator_epochs, evaluator_subset, progress)
+    ctx = EvalContext(data=data, evaluator=evaluator, images=images, labels=labels, seed=seed,
+                      train_indices=indices, minority=summary.minority_classes,
+                      sampler=lambda lab, s: sample(generator, lab, s), progress=progress)
+    path = run_dir / "metrics.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    if report.get("n_per_class") != n_per_class or report.get("seed") != seed:
+        report = {}
+    report.update({"run": str(run_dir), "step": ckpt["global_step"], "epoch": ckpt["epoch"],
+                   "method": cfg.method, "recipe": cfg.recipe, "n_per_class": n_per_class, "seed": seed,
+                   "imbalance": summary.to_dict(), "evaluator": evaluator.info, "environment": environment()})
+    report.setdefault("metrics", {})
+    report.setdefault("seconds", {})
+    for name in metrics:
+        started = time.perf_counter()
+        report["metrics"][name] = METRICS[name](ctx, **(metric_options or {}).get(name, {}))
+        report["seconds"][name] = round(time.perf_counter() - started, 2)
+        write_json(report, path)  # nothing lost if a later metric is interrupted
+    return report
+
+
+def format_table(report: dict) -> str:
+    m = report["metrics"]
+    columns = [("classifier_accuracy", "acc", "{:.3f}"), ("ssim_diversity", "SSIM", "{:.3f}"),
+               ("fid", "FID", "{:.2f}"), ("kid", "KID", "{:.4f}"), ("cas", "CAS recall", "{:.3f}")]
+    columns = [c for c in columns if c[0] in m]
+    header = ["class"] + [f"{label} (real)" for _, label, _ in columns]
+    classes = list(next(iter(m[c[0]]["per_class"] for c in columns)).keys()) if columns else []
+    rows = []
+    for key in classes + ["all"]:
+        row = [key]
+        for name, _, fmt in columns:
+            gen = m[name]["overall"] if key == "all" else m[name]["per_class"][key]
+            real = m[name]["real"]["overall"] if key == "all" else m[name]["real"]["per_class"][key]
+            row.append(f"{fmt.format(gen)} ({fmt.format(real)})")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    lines = [f"{report['run']}: {report['method']} ({report['recipe']}), step {report['step']}, "
+             f"rho {report['imbalance']['imbalance_ratio']:.1f}, {report['n_per_class']} images per class",
+             f"evaluator: {report['evaluator'].get('arch')}, real test accuracy "
+             f"{report['evaluator'].get('test_accuracy', float('nan')):.4f}"]
+    if columns:
+        lines += ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
+                  "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    if "augmentation_gain" in m:
+        gain = m["augmentation_gain"]
+        lines.append(f"\naugmentation gain (small CNN, {gain['steps']} steps, mean +- std over {gain['seeds']} seeds):")
+        lines.append(f"{'training set':16s} {'balanced acc':>18s} {'minority recall':>18s} {'macro-F1':>18s}")
+        for setup, values in gain["setups"].items():
+            cells = [f"{values[k]['mean']:.4f} +- {values[k]['std']:.4f}"
+                     for k in ("balanced_accuracy", "minority_recall", "macro_f1")]
+            lines.append(f"{setup:16s} " + " ".join(f"{c:>18s}" for c in cells))
+    lines.append("seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()))
+    return "\n".join(lines)
+
+
+def add_parser(sub) -> None:
+    import argparse
+    p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Generate N images per class from RUN_DIR's generator and compute "
+                                   "classifier accuracy (paper Table 5), SSIM diversity (Table 4), FID "
+                                   "and KID on a ResNet-18 evaluator's features (overall and per class), "
+                                   "the Classification Accuracy Score and the downstream gain from "
+                                   "augmentation. Writes RUN_DIR/metrics.json.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--metrics", nargs="+", choices=list(METRICS), help="default: all")
+    p.add_argument("--n-per-class", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
+    p.add_argument("--evaluator-epochs", type=float, default=2, help="epochs of the cached ResNet-18")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args) -> None:
+    report = evaluate(args.run_dir, args.metrics, args.n_per_class, args.seed, args.data_dir,
+                      evaluator_epochs=args.evaluator_epochs, progress=not args.no_progress)
+    print(format_table(report))
+    print(f"\nwrote {Path(args.run_dir) / 'metrics.json'}")

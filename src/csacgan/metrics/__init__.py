@@ -1,0 +1,56 @@
+"""Metrics, registered by name. Each module cites its paper in its header.
+
+A metric is a function ``metric(ctx: EvalContext) -> dict`` returning plain numbers;
+class-wise values sit under ``per_class`` keyed by class index (as strings, for
+JSON), and the same statistic on real images under ``real`` where one makes sense.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+METRICS: dict[str, Callable] = {}
+
+
+def register(name: str):
+    def wrap(fn):
+        METRICS[name] = fn
+        return fn
+    return wrap
+
+
+@dataclass
+class EvalContext:
+    """Everything a metric may look at."""
+    data: object                    # csacgan.data.sources.ImageSet (real train and test)
+    evaluator: object               # csacgan.metrics.evaluator.Evaluator
+    images: torch.Tensor            # generated, uint8 (N, C, H, W)
+    labels: torch.Tensor            # their intended classes
+    seed: int = 0
+    train_indices: torch.Tensor | None = None   # the run's imbalanced training set
+    minority: list[int] = field(default_factory=list)
+    sampler: Callable | None = None  # sampler(labels, seed) -> uint8 images, for more fakes
+    progress: bool = True
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return self.data.num_classes
+
+    def features(self, key: str, images: torch.Tensor) -> torch.Tensor:
+        """Evaluator features, computed once per image set."""
+        if key not in self.cache:
+            self.cache[key] = self.evaluator.run(images, "features")
+        return self.cache[key]
+
+
+def per_class(values) -> dict[str, float]:
+    return {str(c): float(v) for c, v in enumerate(values)}
+
+
+# Importing the modules registers them.
+from . import classifier_accuracy, ssim_diversity, fid, cas, augmentation_gain  # noqa: E402,F401
+
+__all__ = ["METRICS", "EvalContext", "register", "per_class"]

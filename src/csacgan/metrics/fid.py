@@ -1,0 +1,80 @@
+"""FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) on the evaluator's
+features, overall and per class (intra-class FID, as in Miyato and Koyama 2018).
+
+torchmetrics computes both. Its feature extractor here is a pass-through: the
+evaluator's 512-d penultimate features are computed once per image set and fed as
+the "images", so per-class scores do not run the network again. Real statistics come
+from the real test set; "real" beside each score is the same metric for a same-size
+sample of real training images, the floor a perfect generator would reach.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.kid import KernelInceptionDistance
+
+from . import EvalContext, per_class, register
+
+
+class PassThrough(nn.Module):
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features):
+        return features
+
+
+def frechet_distance(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
+    fid = FrechetInceptionDistance(feature=PassThrough(real_features.shape[1]))
+    fid.update(real_features, real=True)
+    fid.update(fake_features, real=False)
+    return float(fid.compute())
+
+
+def kernel_distance(real_features: torch.Tensor, fake_features: torch.Tensor, seed: int) -> float:
+    size = min(len(real_features), len(fake_features), 1000)
+    torch.manual_seed(seed)  # KID draws its subsets from the global RNG
+    kid = KernelInceptionDistance(feature=PassThrough(real_features.shape[1]), subsets=50, subset_size=size)
+    kid.update(real_features, real=True)
+    kid.update(fake_features, real=False)
+    return float(kid.compute()[0])
+
+
+def real_reference(ctx: EvalContext) -> tuple[torch.Tensor, torch.Tensor]:
+    """As many real training images per class as were generated, drawn with the seed."""
+    g = torch.Generator().manual_seed(ctx.seed)
+    picks, labels = [], []
+    for c in range(ctx.num_classes):
+        n = int((ctx.labels == c).sum())
+        members = torch.nonzero(ctx.data.train_labels == c).flatten()
+        picks.append(members[torch.randperm(len(members), generator=g)[:n]])
+        labels.append(torch.full((min(n, len(members)),), c))
+    return ctx.data.train_images[torch.cat(picks)], torch.cat(labels)
+
+
+def _scores(ctx: EvalContext, distance) -> dict:
+    test_f = ctx.features("test", ctx.data.test_images)
+    fake_f = ctx.features("generated", ctx.images)
+    ref_images, ref_labels = real_reference(ctx)
+    ref_f = ctx.features("real_reference", ref_images)
+    out = {"overall": distance(test_f, fake_f), "per_class": {},
+           "real": {"overall": distance(test_f, ref_f), "per_class": {}}}
+    scores, real_scores = [], []
+    for c in range(ctx.num_classes):
+        t = test_f[ctx.data.test_labels == c]
+        scores.append(distance(t, fake_f[ctx.labels == c]))
+        real_scores.append(distance(t, ref_f[ref_labels == c]))
+    out["per_class"], out["real"]["per_class"] = per_class(scores), per_class(real_scores)
+    return out
+
+
+@register("fid")
+def fid(ctx: EvalContext) -> dict:
+    return _scores(ctx, frechet_distance)
+
+
+@register("kid")
+def kid(ctx: EvalContext) -> dict:
+    return _scores(ctx, lambda r, f: kernel_distance(r, f, ctx.seed))

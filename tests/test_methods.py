@@ -1,0 +1,94 @@
+import pytest
+import torch
+from torch import nn
+
+from csacgan.methods import ACGAN, CostSensitiveACGAN, build_method
+from csacgan.methods.class_costs import ClassCosts
+from csacgan.nets.acgan_nets import build_networks
+from csacgan.train import EpochContext
+
+
+def _batch(seed=0, n=32, K=10):
+    g = torch.Generator().manual_seed(seed)
+    real = torch.rand(n, 1, 28, 28, generator=g) * 2 - 1
+    fake = torch.rand(n, 1, 28, 28, generator=g) * 2 - 1
+    return real, torch.randint(K, (n,), generator=g), fake, torch.randint(K, (n,), generator=g)
+
+
+@pytest.mark.parametrize("fake_in_d", [True, False])
+def test_uniform_costs_give_exactly_acgan_losses(fake_in_d):
+    torch.manual_seed(0)
+    _, D = build_networks(10, (1, 28, 28))
+    D.eval()  # dropout off, so both methods see the same network
+    real, labels, fake, fake_labels = _batch()
+    acgan = ACGAN(10, fake_class_loss_in_d=fake_in_d)
+    cs = CostSensitiveACGAN(10, fake_class_loss_in_d=fake_in_d)
+    assert torch.equal(cs.class_costs.costs, torch.full((10,), 0.1))
+    d_a, _ = acgan.discriminator_loss(D, real, labels, fake, fake_labels)
+    d_c, _ = cs.discriminator_loss(D, real, labels, fake, fake_labels)
+    g_a, _ = acgan.generator_loss(D, fake, fake_labels)
+    g_c, _ = cs.generator_loss(D, fake, fake_labels)
+    assert torch.equal(d_a, d_c) and torch.equal(g_a, g_c)
+    # ... and non-uniform costs do change the class loss.
+    cs.class_costs.update(torch.linspace(0, 1, 10))
+    d_w, _ = cs.discriminator_loss(D, real, labels, fake, fake_labels)
+    assert not torch.equal(d_a, d_w)
+
+
+def test_costs_weight_each_sample_by_its_class():
+    cs = CostSensitiveACGAN(3)
+    cs.class_costs.costs = torch.tensor([0.5, 0.3, 0.2])
+    w = cs.class_weights(torch.tensor([0, 1, 2, 2]))
+    assert torch.allclose(w, torch.tensor([1.5, 0.9, 0.6, 0.6]))
+
+
+class ScriptedDiscriminator(nn.Module):
+    """Predicts the class written in pixel (0, 0), whatever the true label."""
+
+    def forward(self, x):
+        predicted = ((x[:, 0, 0, 0] + 1) * 127.5).round().long()
+        return torch.zeros(len(x)), nn.functional.one_hot(predicted, 4).float() * 10
+
+
+def test_cost_update_is_softmax_of_measured_errors():
+    # Class c has 10 images; the first `wrong[c]` of them carry a wrong prediction.
+    wrong = [0, 3, 5, 10]
+    images, labels = [], []
+    for c, w in enumerate(wrong):
+        for i in range(10):
+            img = torch.zeros(1, 28, 28, dtype=torch.uint8)
+            img[0, 0, 0] = (c + 1) % 4 if i < w else c
+            images.append(img)
+            labels.append(c)
+    ctx = EpochContext(torch.stack(images), torch.tensor(labels), 0, torch.device("cpu"), None)
+    errors = torch.tensor(wrong) / 10
+    for tau in (1.0, 0.1):
+        cs = CostSensitiveACGAN(4, temperature=tau)
+        out = cs.end_of_epoch(ScriptedDiscriminator(), nn.Identity(), ctx, epoch=0)
+        assert torch.allclose(torch.tensor(out["class_errors"]), errors)
+        assert torch.allclose(cs.class_costs.costs, torch.softmax(errors / tau, 0))
+        assert abs(sum(out["class_costs"]) - 1) < 1e-6
+
+
+def test_tau_one_bounds_the_cost_ratio_by_e():
+    costs = ClassCosts(10)
+    w = costs.update(torch.tensor([1.0] + [0.0] * 9))
+    assert w[0] / w[1] == pytest.approx(torch.e.item() if hasattr(torch.e, "item") else 2.718281828, rel=1e-5)
+
+
+def test_momentum_smooths_costs():
+    costs = ClassCosts(2, temperature=1.0, momentum=0.5)
+    w = costs.update(torch.tensor([1.0, 0.0]))
+    target = torch.softmax(torch.tensor([1.0, 0.0]), 0)
+    assert torch.allclose(w, 0.5 * torch.tensor([0.5, 0.5]) + 0.5 * target)
+
+
+@pytest.mark.parametrize("kwargs", [dict(temperature=0), dict(momentum=0), dict(error_source="test")])
+def test_bad_cost_options(kwargs):
+    with pytest.raises(ValueError):
+        CostSensitiveACGAN(10, **kwargs)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown method"):
+        build_method("gan", 10)

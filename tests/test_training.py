@@ -1,0 +1,41 @@
+import json
+
+import torch
+
+from conftest import tiny_config
+from csacgan.checkpoint import load_checkpoint
+from csacgan.train import resume, train
+
+
+def _params(run_dir):
+    ckpt = load_checkpoint(run_dir)
+    return {**{"G." + k: v for k, v in ckpt["generator"].items()},
+            **{"D." + k: v for k, v in ckpt["discriminator"].items()}}, ckpt
+
+
+def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path, mnist_path):
+    # cs-acgan with a short epoch so that the cost update and an epoch boundary are crossed.
+    common = dict(method="cs-acgan", max_per_class=40, imbalance_ratio=4, temperature=0.1)
+    straight = train(tiny_config(tmp_path / "a", mnist_path, epochs=3, max_steps=None, **common))
+    part = train(tiny_config(tmp_path / "b", mnist_path, epochs=3, max_steps=30, **common))
+    assert load_checkpoint(part)["global_step"] == 30
+    resumed = resume(part, max_steps=10_000)
+    p_straight, c_straight = _params(straight)
+    p_resumed, c_resumed = _params(resumed)
+    assert c_straight["global_step"] == c_resumed["global_step"] > 30
+    for key in p_straight:
+        assert torch.equal(p_straight[key], p_resumed[key]), key
+    assert torch.equal(c_straight["method"]["class_costs"]["costs"], c_resumed["method"]["class_costs"]["costs"])
+    log = [json.loads(line) for line in (resumed / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log if not r.get("partial_epoch")] == [1, 2, 3]
+    assert all(len(r["class_costs"]) == 10 for r in log if not r.get("partial_epoch"))
+
+
+def test_run_folder_records_what_rebuilds_the_result(tmp_path, mnist_path):
+    run = train(tiny_config(tmp_path, mnist_path))
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["seed"] == 0 and config["config"]["sampling"] == "class-balanced"
+    assert config["data"]["files"]["train_images"]["md5"] == "f68b3c2dcbeaaa9fbdd348bbdeb94873"
+    assert config["environment"]["torch"] == torch.__version__
+    assert config["imbalance"]["counts"][0] == 26
+    assert (run / "samples" / "final.png").stat().st_size > 0
