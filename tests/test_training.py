@@ -39,3 +39,16 @@ def test_run_folder_records_what_rebuilds_the_result(tmp_path, mnist_path):
     assert config["environment"]["torch"] == torch.__version__
     assert config["imbalance"]["counts"][0] == 26
     assert (run / "samples" / "final.png").stat().st_size > 0
+
+
+def test_short_real_run_learns_to_classify_real_digits(tmp_path, mnist_path, mnist):
+    from csacgan.checkpoint import load_discriminator
+    from csacgan.data.batches import to_unit_range
+    run = train(tiny_config(tmp_path, mnist_path, max_steps=150, batch_size=32, d_channels=None))
+    D = load_discriminator(run)
+    with torch.no_grad():
+        _, logits = D(to_unit_range(mnist.test_images[:2000]))
+    accuracy = (logits.argmax(1) == mnist.test_labels[:2000]).float().mean().item()
+    assert accuracy > 0.6, accuracy  # chance is 0.1
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == 150 and log[-1]["partial_epoch"]

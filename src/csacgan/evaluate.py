@@ -59,6 +59,37 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     return report
 
 
+def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, data_dir=None,
+                   evaluator_epochs: float = 2, progress: bool = True) -> list[dict]:
+    """Evaluator accuracy per class of the generator saved after each epoch
+    (``snapshots/``), with the training seconds spent until then; writes ``curve.json``."""
+    from .data.sources import load_dataset
+    from .metrics.classifier_accuracy import accuracy_by_class
+    from .nets.acgan_nets import Generator
+    run_dir = Path(run_dir)
+    config = json.loads((run_dir / "config.json").read_text())["config"]
+    data = load_dataset(config["dataset"], data_dir or config["data_dir"])
+    evaluator = load_or_train_evaluator(data, 0, evaluator_epochs, None, progress)
+    seconds = {}
+    for line in (run_dir / "log.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        seconds[record["epoch"]] = seconds.get(record["epoch"] - 1, 0.0) + record["seconds"]
+    labels = torch.arange(data.num_classes).repeat_interleave(n_per_class)
+    curve = []
+    for path in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt")):
+        snap = torch.load(path, map_location="cpu", weights_only=False)
+        generator = Generator(**snap["generator_config"])
+        generator.load_state_dict(snap["generator"])
+        predicted = evaluator.predict(sample(generator.eval(), labels, seed))
+        accuracy = accuracy_by_class(predicted, labels, data.num_classes)
+        curve.append({"epoch": snap["epoch"], "step": snap["global_step"],
+                      "train_seconds": round(seconds.get(snap["epoch"], float("nan")), 1),
+                      "accuracy": float((predicted == labels).float().mean()),
+                      "per_class": [round(float(a), 4) for a in accuracy]})
+    write_json(curve, run_dir / "curve.json")
+    return curve
+
+
 def format_table(report: dict) -> str:
     m = report["metrics"]
     columns = [("classifier_accuracy", "acc", "{:.3f}"), ("ssim_diversity", "SSIM", "{:.3f}"),
@@ -110,11 +141,21 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
     p.add_argument("--evaluator-epochs", type=float, default=2, help="epochs of the cached ResNet-18")
+    p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
+                   "of the generator after every epoch, written to RUN_DIR/curve.json")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
 
 def _cmd_evaluate(args) -> None:
+    if args.snapshots:
+        curve = snapshot_curve(args.run_dir, min(args.n_per_class, 1000), args.seed, args.data_dir,
+                               args.evaluator_epochs, not args.no_progress)
+        print("epoch  train_s  accuracy  per-class accuracy")
+        for point in curve:
+            print(f"{point['epoch']:5d}  {point['train_seconds']:7.1f}  {point['accuracy']:.3f}     "
+                  + " ".join(f"{a:.2f}" for a in point["per_class"]))
+        return
     report = evaluate(args.run_dir, args.metrics, args.n_per_class, args.seed, args.data_dir,
                       evaluator_epochs=args.evaluator_epochs, progress=not args.no_progress)
     print(format_table(report))

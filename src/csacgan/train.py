@@ -3,7 +3,8 @@
 A run folder holds everything needed to resume, generate and evaluate:
 ``config.json`` (options, library versions, data md5s, seed, imbalance summary),
 ``log.jsonl`` (one record per epoch), ``checkpoint.pt`` (written atomically),
-``samples/epoch_NNN.png`` (fixed noise, one row per class) and ``tensorboard/``.
+``samples/epoch_NNN.png`` (fixed noise, one row per class), ``snapshots/`` (the
+generator after each epoch) and ``tensorboard/``.
 """
 from __future__ import annotations
 
@@ -95,6 +96,14 @@ class Trainer:
 
     def save(self) -> None:
         atomic_save(self.checkpoint(), self.run_dir / CHECKPOINT)
+
+    def save_snapshot(self) -> None:
+        """The generator alone after each epoch (4 MB), to score quality against time."""
+        folder = self.run_dir / "snapshots"
+        folder.mkdir(exist_ok=True)
+        atomic_save({"generator": self.G.state_dict(), "generator_config": self.G.config,
+                     "epoch": self.epoch, "global_step": self.global_step},
+                    folder / f"generator_epoch_{self.epoch:03d}.pt")
 
     def restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["generator"])
@@ -200,6 +209,7 @@ class Trainer:
                 record.update(self.method.end_of_epoch(self.D, self.G, context, self.epoch))
                 self.epoch, self.step_in_epoch, self.sums, self.count = self.epoch + 1, 0, {}, 0
                 self.save_grid(f"epoch_{self.epoch:03d}.png")
+                self.save_snapshot()
                 self.log(record)
                 self.save()
         except KeyboardInterrupt:
