@@ -39,11 +39,17 @@ class EvalContext:
     def num_classes(self) -> int:
         return self.data.num_classes
 
-    def features(self, key: str, images: torch.Tensor) -> torch.Tensor:
-        """Evaluator features, computed once per image set."""
+    def outputs(self, key: str, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Evaluator (logits, features), computed once per image set and evaluation."""
         if key not in self.cache:
-            self.cache[key] = self.evaluator.run(images, "features")
+            self.cache[key] = self.evaluator.run(images)
         return self.cache[key]
+
+    def predictions(self, key: str, images: torch.Tensor) -> torch.Tensor:
+        return self.outputs(key, images)[0].argmax(1)
+
+    def features(self, key: str, images: torch.Tensor) -> torch.Tensor:
+        return self.outputs(key, images)[1]
 
 
 def per_class(values) -> dict[str, float]:

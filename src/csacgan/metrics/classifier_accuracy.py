@@ -20,8 +20,8 @@ def accuracy_by_class(predicted: torch.Tensor, labels: torch.Tensor, num_classes
 @register("classifier_accuracy")
 def classifier_accuracy(ctx: EvalContext) -> dict:
     K = ctx.num_classes
-    predicted = ctx.evaluator.predict(ctx.images)
-    real_predicted = ctx.evaluator.predict(ctx.data.test_images)
+    predicted = ctx.predictions("generated", ctx.images)
+    real_predicted = ctx.predictions("test", ctx.data.test_images)
     return {
         "overall": float((predicted == ctx.labels).float().mean()),
         "per_class": per_class(accuracy_by_class(predicted, ctx.labels, K)),

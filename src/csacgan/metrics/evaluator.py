@@ -55,20 +55,25 @@ class Evaluator(nn.Module):
         return torch.flatten(n.avgpool(x), 1)
 
     @torch.no_grad()
-    def run(self, images_uint8: torch.Tensor, what: str = "logits", batch_size: int = 1000) -> torch.Tensor:
+    def run(self, images_uint8: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, penultimate features) of uint8 images, in one pass."""
         self.eval()
         device = next(self.parameters()).device
         autocast = autocast_factory(device, pick_precision("auto", device))
-        outs = []
+        logits, features = [], []
         for start in range(0, len(images_uint8), batch_size):
             x = normalise(images_uint8[start:start + batch_size].to(device))
             with autocast():
-                out = self.net(x) if what == "logits" else self.features(x)
-            outs.append(out.float().cpu())
-        return torch.cat(outs)
+                f = self.features(x)
+                out = self.net.fc(f)
+            logits.append(out.float().cpu())
+            features.append(f.float().cpu())
+        if not logits:
+            return torch.empty(0, self.net.fc.out_features), torch.empty(0, self.net.fc.in_features)
+        return torch.cat(logits), torch.cat(features)
 
     def predict(self, images_uint8: torch.Tensor) -> torch.Tensor:
-        return self.run(images_uint8, "logits").argmax(1)
+        return self.run(images_uint8)[0].argmax(1)
 
 
 def _random_shift(x: torch.Tensor, generator: torch.Generator, pad: int = 2) -> torch.Tensor:
