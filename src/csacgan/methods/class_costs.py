@@ -12,7 +12,11 @@ sample's cross-entropy by exactly 1 and reproduce ACGAN's losses bit for bit.
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
+
+from ..data.batches import to_unit_range
 
 ERROR_SOURCES = ("real", "fake", "both")
 
@@ -50,13 +54,13 @@ class ClassCosts:
 def real_class_errors(discriminator, images_uint8, labels, num_classes: int,
                       batch_size: int = 1024, autocast=None) -> torch.Tensor:
     """Fraction of each class's real images that the auxiliary classifier gets wrong."""
-    from ..data.batches import to_unit_range
+    autocast = autocast or contextlib.nullcontext
     wrong = torch.zeros(num_classes)
     total = torch.zeros(num_classes)
     for start in range(0, len(labels), batch_size):
         x = to_unit_range(images_uint8[start:start + batch_size])
         y = labels[start:start + batch_size]
-        with autocast() if autocast else torch.autocast("cpu", enabled=False):
+        with autocast():
             _, logits = discriminator(x)
         miss = (logits.argmax(1) != y).float().cpu()
         wrong.index_add_(0, y.cpu(), miss)
@@ -68,11 +72,12 @@ def real_class_errors(discriminator, images_uint8, labels, num_classes: int,
 def fake_class_errors(discriminator, generator, num_classes: int, per_class: int, latent_dim: int,
                       device, noise_generator: torch.Generator | None = None, autocast=None) -> torch.Tensor:
     """Fraction of generated images of each class that the auxiliary classifier gets wrong."""
+    autocast = autocast or contextlib.nullcontext
     errors = torch.zeros(num_classes)
     for c in range(num_classes):
         z = torch.randn(per_class, latent_dim, generator=noise_generator).to(device)
         y = torch.full((per_class,), c, dtype=torch.long, device=device)
-        with autocast() if autocast else torch.autocast("cpu", enabled=False):
+        with autocast():
             _, logits = discriminator(generator(z, y))
         errors[c] = (logits.argmax(1) != y).float().mean().cpu()
     return errors
