@@ -65,6 +65,8 @@ def _add_train(sub) -> None:
     t.add_argument("--fake-class-loss-in-d", type=_bool, help="apply the class loss to generated images "
                    "in D's loss (default: from --recipe)")
     t.add_argument("--adversarial-loss", choices=["bce", "hinge"], default=d.adversarial_loss)
+    t.add_argument("--diffaugment", metavar="POLICY", help="differentiable augmentation of every "
+                   "D input (Zhao et al. 2020): translation, cutout or translation,cutout")
     c = p.add_argument_group("CostSensitive-ACGAN costs w_c")
     c.add_argument("--temperature", "--tau", type=float, default=d.temperature,
                    help="w = softmax(error / tau); the paper uses 1")
@@ -98,7 +100,8 @@ def _cmd_train(args) -> None:
             epochs=args.epochs or TrainConfig.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
             lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
             sampling=args.sampling, fake_class_loss_in_d=args.fake_class_loss_in_d,
-            adversarial_loss=args.adversarial_loss, temperature=args.temperature,
+            adversarial_loss=args.adversarial_loss, diffaugment=args.diffaugment,
+            temperature=args.temperature,
             cost_momentum=args.cost_momentum, cost_error_source=args.cost_error_source,
             g_channels=args.g_channels, d_channels=args.d_channels, d_strides=args.d_strides,
             checkpoint_every=args.checkpoint_every, progress=not args.no_progress)

@@ -40,6 +40,7 @@ class TrainConfig:
     sampling: str | None = None          # None: from the recipe
     fake_class_loss_in_d: bool | None = None
     adversarial_loss: str = "bce"
+    diffaugment: str | None = None         # e.g. "translation,cutout"
     # CostSensitive-ACGAN's costs
     temperature: float = 1.0
     cost_momentum: float = 1.0

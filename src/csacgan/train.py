@@ -71,6 +71,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr, betas=betas, fused=fused)
         self.method = build_method(cfg.method, K, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d,
+                                   diffaugment=cfg.diffaugment,
                                    temperature=cfg.temperature, momentum=cfg.cost_momentum,
                                    error_source=cfg.cost_error_source)
         self.noise = torch.Generator().manual_seed(cfg.seed + 1)

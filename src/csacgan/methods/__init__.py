@@ -13,7 +13,7 @@ def build_method(name: str, num_classes: int, **options):
     cls = METHODS[name]
     if cls is ACGAN:
         options = {k: v for k, v in options.items()
-                   if k in ("adversarial_loss", "fake_class_loss_in_d")}
+                   if k in ("adversarial_loss", "fake_class_loss_in_d", "diffaugment")}
     return cls(num_classes, **options)
 
 

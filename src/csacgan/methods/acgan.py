@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .diffaugment import DiffAugment
+
 ADVERSARIAL_LOSSES = ("bce", "hinge")
 
 
@@ -46,17 +48,20 @@ class ACGAN:
     fake_class_loss_in_d : apply L_c to generated images in the discriminator's loss
         too, as ACGAN and the paper do. False trains the auxiliary classifier on real
         images only, which stops it from learning to call bad fakes by their label.
+    diffaugment : DiffAugment policy applied to every discriminator input during
+        training, e.g. "translation,cutout"; None for none.
     """
 
     name = "acgan"
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
-                 fake_class_loss_in_d: bool = True):
+                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None):
         if adversarial_loss not in ADVERSARIAL_LOSSES:
             raise ValueError(f"unknown adversarial loss {adversarial_loss!r}; choose one of {ADVERSARIAL_LOSSES}")
         self.num_classes = num_classes
         self.adversarial_loss = adversarial_loss
         self.fake_class_loss_in_d = fake_class_loss_in_d
+        self.augment = DiffAugment(diffaugment)
 
     # -- what subclasses change ------------------------------------------------------
     def class_weights(self, labels: torch.Tensor) -> torch.Tensor:
@@ -75,8 +80,8 @@ class ACGAN:
 
     # -- shared losses -----------------------------------------------------------------
     def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
-        real_source, real_class = discriminator(real)
-        fake_source, fake_class = discriminator(fake)
+        real_source, real_class = discriminator(self.augment(real))
+        fake_source, fake_class = discriminator(self.augment(fake))
         kind = self.adversarial_loss
         l_s = source_loss(real_source, True, kind) + source_loss(fake_source, False, kind)
         l_c = class_loss(real_class, real_labels, self.class_weights(real_labels))
@@ -92,7 +97,7 @@ class ACGAN:
         return l_s + l_c, stats
 
     def generator_loss(self, discriminator, fake, fake_labels):
-        fake_source, fake_class = discriminator(fake)
+        fake_source, fake_class = discriminator(self.augment(fake))
         l_s = source_loss(fake_source, True, self.adversarial_loss, for_generator=True)
         l_c = class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
         with torch.no_grad():

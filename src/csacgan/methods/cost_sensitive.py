@@ -18,9 +18,10 @@ class CostSensitiveACGAN(ACGAN):
     name = "cs-acgan"
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
-                 fake_class_loss_in_d: bool = True, temperature: float = 1.0,
-                 momentum: float = 1.0, error_source: str = "real", fake_per_class: int = 500):
-        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d)
+                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None,
+                 temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
+                 fake_per_class: int = 500):
+        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment)
         if error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
         self.class_costs = ClassCosts(num_classes, temperature, momentum)
