@@ -16,4 +16,5 @@ run cs-paper-tau1        --method cs-acgan --recipe paper
 run cs-paper-tau0.1-m0.3 --method cs-acgan --recipe paper --tau 0.1 --cost-momentum 0.3
 run acgan-balanced       --method acgan --recipe balanced
 run cs-balanced          --method cs-acgan --recipe balanced
+run cs-balanced-diffaug  --method cs-acgan --recipe balanced --diffaugment translation,cutout
 run acgan-paper          --method acgan --recipe paper
