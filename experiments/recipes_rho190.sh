@@ -17,4 +17,5 @@ run cs-paper-tau0.1-m0.3 --method cs-acgan --recipe paper --tau 0.1 --cost-momen
 run acgan-balanced       --method acgan --recipe balanced
 run cs-balanced          --method cs-acgan --recipe balanced
 run cs-balanced-diffaug  --method cs-acgan --recipe balanced --diffaugment translation,cutout
+run cs-balanced-nobn     --method cs-acgan --recipe balanced --no-g-batch-norm
 run acgan-paper          --method acgan --recipe paper

@@ -79,6 +79,7 @@ def _add_train(sub) -> None:
     n.add_argument("--d-channels", type=_ints, help="discriminator widths, 4 values (default 32,64,128,128)")
     n.add_argument("--d-strides", type=_ints, help="discriminator strides, 4 values (default 2,1,2,1; "
                    "the paper's Table 2 literally: 1,1,1,1)")
+    n.add_argument("--no-g-batch-norm", action="store_true", help="generator without BatchNorm")
     n.add_argument("--no-progress", action="store_true", help="no progress bar")
     n.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="steps between checkpoints")
     p.set_defaults(func=_cmd_train)
@@ -104,6 +105,7 @@ def _cmd_train(args) -> None:
             temperature=args.temperature,
             cost_momentum=args.cost_momentum, cost_error_source=args.cost_error_source,
             g_channels=args.g_channels, d_channels=args.d_channels, d_strides=args.d_strides,
+            g_batch_norm=not args.no_g_batch_norm,
             checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
         run = train(cfg)
     print(f"run folder: {run}")
