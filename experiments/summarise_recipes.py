@@ -20,7 +20,8 @@ def row(run: Path) -> str:
     name = (f"{config['method']}, {config['sampling']}, L_c(fake) in D: {config['fake_class_loss_in_d']}"
             + (f", tau {config['temperature']:g}, momentum {config['cost_momentum']:g}"
                if config["method"] == "cs-acgan" else "")
-            + (f", DiffAugment {config['diffaugment']}" if config.get("diffaugment") else ""))
+            + (f", DiffAugment {config['diffaugment']}" if config.get("diffaugment") else "")
+            + (", no generator BatchNorm" if not config.get("g_batch_norm", True) else ""))
     acc, ssim, fid = metrics["classifier_accuracy"], metrics["ssim_diversity"], metrics["fid"]
     return (f"| {name} | {zero_acc} | {err0} | {w0} | {acc['per_class']['0']:.3f} | {acc['overall']:.3f} | "
             f"{ssim['per_class']['0']:.3f} ({ssim['real']['per_class']['0']:.3f}) | "
