@@ -44,12 +44,17 @@ def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
                            f"copy or start the run again.") from exc
 
 
+def build_generator(saved: dict, device="cpu") -> Generator:
+    """A generator rebuilt from a checkpoint or snapshot dict, in eval mode."""
+    generator = Generator(**saved["generator_config"])
+    generator.load_state_dict(saved["generator"])
+    return generator.to(device).eval()
+
+
 def load_generator(run_dir: str | Path, device="cpu") -> tuple[Generator, dict]:
     """The trained generator of a run, in eval mode, with the checkpoint's metadata."""
     ckpt = load_checkpoint(run_dir)
-    generator = Generator(**ckpt["generator_config"])
-    generator.load_state_dict(ckpt["generator"])
-    return generator.to(device).eval(), ckpt
+    return build_generator(ckpt, device), ckpt
 
 
 def load_discriminator(run_dir: str | Path, device="cpu") -> Discriminator:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import load_generator, write_json
+from .checkpoint import build_generator, load_generator, write_json
 from .config import TrainConfig
 from .generate import sample
 from .metrics import METRICS, EvalContext
@@ -65,7 +65,6 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
     (``snapshots/``), with the training seconds spent until then; writes ``curve.json``."""
     from .data.sources import load_dataset
     from .metrics.classifier_accuracy import accuracy_by_class
-    from .nets.acgan_nets import Generator
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())["config"]
     data = load_dataset(config["dataset"], data_dir or config["data_dir"])
@@ -78,9 +77,7 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
     curve = []
     for path in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt")):
         snap = torch.load(path, map_location="cpu", weights_only=False)
-        generator = Generator(**snap["generator_config"])
-        generator.load_state_dict(snap["generator"])
-        predicted = evaluator.predict(sample(generator.eval(), labels, seed))
+        predicted = evaluator.predict(sample(build_generator(snap), labels, seed))
         accuracy = accuracy_by_class(predicted, labels, data.num_classes)
         curve.append({"epoch": snap["epoch"], "step": snap["global_step"],
                       "train_seconds": round(seconds.get(snap["epoch"], float("nan")), 1),
