@@ -18,4 +18,6 @@ run acgan-balanced       --method acgan --recipe balanced
 run cs-balanced          --method cs-acgan --recipe balanced
 run cs-balanced-diffaug  --method cs-acgan --recipe balanced --diffaugment translation,cutout
 run cs-balanced-nobn     --method cs-acgan --recipe balanced --no-g-batch-norm
+run bagan-balanced       --method bagan --recipe balanced
+run bagan-paper          --method bagan --recipe paper
 run acgan-paper          --method acgan --recipe paper

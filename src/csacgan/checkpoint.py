@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .nets.acgan_nets import Discriminator, Generator
+from .nets import Discriminator, generator_from_config
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -44,14 +44,14 @@ def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
                            f"copy or start the run again.") from exc
 
 
-def build_generator(saved: dict, device="cpu") -> Generator:
+def build_generator(saved: dict, device="cpu"):
     """A generator rebuilt from a checkpoint or snapshot dict, in eval mode."""
-    generator = Generator(**saved["generator_config"])
+    generator = generator_from_config(saved["generator_config"])
     generator.load_state_dict(saved["generator"])
     return generator.to(device).eval()
 
 
-def load_generator(run_dir: str | Path, device="cpu") -> tuple[Generator, dict]:
+def load_generator(run_dir: str | Path, device="cpu"):
     """The trained generator of a run, in eval mode, with the checkpoint's metadata."""
     ckpt = load_checkpoint(run_dir)
     return build_generator(ckpt, device), ckpt

@@ -32,8 +32,8 @@ def _add_train(sub) -> None:
     p.add_argument("--out", help="run folder to create (required unless --resume)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run exactly where it stopped; "
                    "--epochs / --max-steps may extend it, other options are taken from the run")
-    p.add_argument("--method", choices=["acgan", "cs-acgan"], default=d.method,
-                   help="cs-acgan: CostSensitive-ACGAN (the paper); acgan: the baseline")
+    p.add_argument("--method", choices=["acgan", "cs-acgan", "bagan"], default=d.method,
+                   help="cs-acgan: CostSensitive-ACGAN (the paper); acgan and bagan: the baselines")
     p.add_argument("--recipe", choices=list(RECIPES), default=d.recipe,
                    help="paper: the paper as written (uniform real batches, class loss on real and "
                         "fake in D); balanced: class-balanced real batches, D's class loss on real "
@@ -64,7 +64,8 @@ def _add_train(sub) -> None:
                    "(default: from --recipe)")
     t.add_argument("--fake-class-loss-in-d", type=_bool, help="apply the class loss to generated images "
                    "in D's loss (default: from --recipe)")
-    t.add_argument("--adversarial-loss", choices=["bce", "hinge"], default=d.adversarial_loss)
+    t.add_argument("--adversarial-loss", choices=["bce", "hinge", "wgan-gp"], default=d.adversarial_loss,
+                   help="bce: the paper's; wgan-gp with --method bagan is BAGAN-GP in outline")
     t.add_argument("--diffaugment", metavar="POLICY", help="differentiable augmentation of every "
                    "D input (Zhao et al. 2020): translation, cutout or translation,cutout")
     c = p.add_argument_group("CostSensitive-ACGAN costs w_c")
@@ -74,6 +75,10 @@ def _add_train(sub) -> None:
                    help="w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule")
     c.add_argument("--cost-error-source", choices=["real", "fake", "both"], default=d.cost_error_source,
                    help="images on which each class's error is measured after every epoch")
+    b = p.add_argument_group("BAGAN")
+    b.add_argument("--autoencoder-epochs", type=int, default=d.autoencoder_epochs,
+                   help="epochs of the autoencoder stage (reused from the cache when already trained "
+                        "for the same data, seed and networks)")
     n = p.add_argument_group("networks")
     n.add_argument("--g-channels", type=_ints, help="generator widths, 5 values (default 128,64,32,32,16)")
     n.add_argument("--d-channels", type=_ints, help="discriminator widths, 4 values (default 32,64,128,128)")
@@ -104,6 +109,7 @@ def _cmd_train(args) -> None:
             adversarial_loss=args.adversarial_loss, diffaugment=args.diffaugment,
             temperature=args.temperature,
             cost_momentum=args.cost_momentum, cost_error_source=args.cost_error_source,
+            autoencoder_epochs=args.autoencoder_epochs,
             g_channels=args.g_channels, d_channels=args.d_channels, d_strides=args.d_strides,
             g_batch_norm=not args.no_g_batch_norm,
             checkpoint_every=args.checkpoint_every, progress=not args.no_progress)

@@ -45,6 +45,8 @@ class TrainConfig:
     temperature: float = 1.0
     cost_momentum: float = 1.0
     cost_error_source: str = "real"
+    # BAGAN's autoencoder stage
+    autoencoder_epochs: int = 3
     # networks (csacgan.nets.acgan_nets)
     latent_dim: int = 100
     g_channels: list[int] | None = None

@@ -69,10 +69,16 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
     config = json.loads((run_dir / "config.json").read_text())["config"]
     data = load_dataset(config["dataset"], data_dir or config["data_dir"])
     evaluator = load_or_train_evaluator(data, 0, evaluator_epochs, None, progress)
-    seconds = {}
+    # Seconds per epoch, summed over records: a run stopped inside an epoch and resumed
+    # logs that epoch twice; epoch 0 is a method's stage before training (BAGAN's autoencoder).
+    per_epoch = {}
     for line in (run_dir / "log.jsonl").read_text().splitlines():
         record = json.loads(line)
-        seconds[record["epoch"]] = seconds.get(record["epoch"] - 1, 0.0) + record["seconds"]
+        per_epoch[record["epoch"]] = per_epoch.get(record["epoch"], 0.0) + record["seconds"]
+    seconds, total = {}, 0.0
+    for epoch in sorted(per_epoch):
+        total += per_epoch[epoch]
+        seconds[epoch] = total
     labels = torch.arange(data.num_classes).repeat_interleave(n_per_class)
     curve = []
     for path in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt")):

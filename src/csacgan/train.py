@@ -24,19 +24,23 @@ from .data.batches import RealBatches
 from .data.imbalance import make_imbalance
 from .data.sources import load_dataset
 from .methods import build_method
-from .nets.acgan_nets import build_networks
+from .nets import network_arguments
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
 
 
 @dataclass
 class EpochContext:
-    """What a method's end-of-epoch hook may look at."""
+    """What a method's hooks (before_training, end_of_epoch) may look at."""
     images: torch.Tensor   # uint8, the imbalanced training set, on the device
     labels: torch.Tensor
     seed: int
     device: torch.device
     autocast: object
+    run_dir: Path | None = None
+    progress: bool = False
+    data_key: str = ""      # dataset name and kept-indices md5: what the data is
+    batch_size: int = 64
 
 
 def prepare_data(cfg: TrainConfig):
@@ -61,19 +65,24 @@ class Trainer:
         K = self.data.num_classes
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
-        self.G, self.D = build_networks(K, self.data.image_shape, cfg.g_channels, cfg.d_channels,
-                                        cfg.d_strides, cfg.latent_dim, cfg.g_batch_norm)
+        self.method = build_method(cfg.method, K, adversarial_loss=cfg.adversarial_loss,
+                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d,
+                                   diffaugment=cfg.diffaugment,
+                                   temperature=cfg.temperature, momentum=cfg.cost_momentum,
+                                   error_source=cfg.cost_error_source,
+                                   autoencoder_epochs=cfg.autoencoder_epochs)
+        self.G, self.D = self.method.build_networks(*network_arguments(
+            K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
+            cfg.g_batch_norm))
         self.G.to(self.device)
         self.D.to(self.device)
         betas = (cfg.beta1, cfg.beta2)
         fused = self.device.type == "cuda"
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=betas, fused=fused)
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr, betas=betas, fused=fused)
-        self.method = build_method(cfg.method, K, adversarial_loss=cfg.adversarial_loss,
-                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d,
-                                   diffaugment=cfg.diffaugment,
-                                   temperature=cfg.temperature, momentum=cfg.cost_momentum,
-                                   error_source=cfg.cost_error_source)
+        self.context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device,
+                                    self.autocast, run_dir, cfg.progress,
+                                    f"{cfg.dataset}:{self.indices_md5}", cfg.batch_size)
         self.noise = torch.Generator().manual_seed(cfg.seed + 1)
         grid = torch.Generator().manual_seed(cfg.seed + 2)
         self.grid_z = torch.randn(K * cfg.grid_columns, cfg.latent_dim, generator=grid).to(self.device)
@@ -175,7 +184,7 @@ class Trainer:
         cfg = self.cfg
         steps = self.batches.steps_per_epoch
         self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-        context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device, self.autocast)
+        context = self.context
         try:
             while self.epoch < cfg.epochs:
                 if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
@@ -234,6 +243,13 @@ def train(cfg: TrainConfig) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(cfg, run_dir)
     trainer.write_config()
+    started = time.perf_counter()
+    record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)
+    if record:
+        with open(run_dir / "log.jsonl", "a") as f:
+            f.write(json.dumps({"stage": "before_training", "epoch": 0, "step": 0,
+                                "seconds": round(time.perf_counter() - started, 2), **record}) + "\n")
+        trainer.save()
     return trainer.run()
 
 

@@ -7,7 +7,10 @@ The discriminator maximises L_s + L_c and the generator maximises L_c - L_s
     G: BCE(source(fake), 1) + CE_w(class(fake), c)      (non-saturating generator loss)
 
 CE_w is the per-sample cross-entropy multiplied by a per-sample weight and averaged
-over the batch. ACGAN's weight is 1; CostSensitive-ACGAN overrides
+over the batch. ``adversarial_loss`` swaps the BCE terms for the hinge loss (Lim and
+Ye 2017) or the Wasserstein loss with gradient penalty (Gulrajani et al. 2017, lambda
+10, penalty on random interpolates of real and generated images); the class terms
+stay the same. ACGAN's weight is 1; CostSensitive-ACGAN overrides
 ``class_weights`` and nothing else, so the two share every line of loss code.
 """
 from __future__ import annotations
@@ -15,9 +18,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..nets import Discriminator, Generator
 from .diffaugment import DiffAugment
 
-ADVERSARIAL_LOSSES = ("bce", "hinge")
+ADVERSARIAL_LOSSES = ("bce", "hinge", "wgan-gp")
+GP_WEIGHT = 10.0
 
 
 def source_loss(logits: torch.Tensor, real: bool, kind: str = "bce", for_generator: bool = False):
@@ -30,6 +35,8 @@ def source_loss(logits: torch.Tensor, real: bool, kind: str = "bce", for_generat
         if for_generator:
             return -logits.mean()
         return F.relu(1.0 - logits).mean() if real else F.relu(1.0 + logits).mean()
+    if kind == "wgan-gp":
+        return -logits.mean() if real or for_generator else logits.mean()
     raise ValueError(f"unknown adversarial loss {kind!r}; choose one of {ADVERSARIAL_LOSSES}")
 
 
@@ -38,13 +45,22 @@ def class_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor
     return (F.cross_entropy(logits.float(), labels, reduction="none") * weights).mean()
 
 
+def gradient_penalty(discriminator, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP's (||grad_x D_source(x)||_2 - 1)^2 at random interpolates (Gulrajani et al. eq. 3)."""
+    alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
+    mixed = (alpha * real.float() + (1 - alpha) * fake.float()).requires_grad_(True)
+    source, _ = discriminator(mixed)
+    grad, = torch.autograd.grad(source.float().sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
 class ACGAN:
     """ACGAN losses and hooks.
 
     Parameters
     ----------
     num_classes : K.
-    adversarial_loss : "bce" (the paper's) or "hinge".
+    adversarial_loss : "bce" (the paper's), "hinge" or "wgan-gp".
     fake_class_loss_in_d : apply L_c to generated images in the discriminator's loss
         too, as ACGAN and the paper do. False trains the auxiliary classifier on real
         images only, which stops it from learning to call bad fakes by their label.
@@ -64,6 +80,14 @@ class ACGAN:
         self.augment = DiffAugment(diffaugment)
 
     # -- what subclasses change ------------------------------------------------------
+    def build_networks(self, generator_args: dict, discriminator_args: dict):
+        """(generator, discriminator) from the constructor arguments the data implies."""
+        return Generator(**generator_args), Discriminator(**discriminator_args)
+
+    def before_training(self, generator, discriminator, data) -> dict:
+        """Hook run once at the start of a new run (not on resume); returns values to log."""
+        return {}
+
     def class_weights(self, labels: torch.Tensor) -> torch.Tensor:
         """Per-sample weight of L_c; 1 for ACGAN."""
         return torch.ones(labels.shape, dtype=torch.float32, device=labels.device)
@@ -84,6 +108,8 @@ class ACGAN:
         fake_source, fake_class = discriminator(self.augment(fake))
         kind = self.adversarial_loss
         l_s = source_loss(real_source, True, kind) + source_loss(fake_source, False, kind)
+        if kind == "wgan-gp":
+            l_s = l_s + GP_WEIGHT * gradient_penalty(discriminator, real, fake)
         l_c = class_loss(real_class, real_labels, self.class_weights(real_labels))
         if self.fake_class_loss_in_d:
             l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels))

@@ -43,16 +43,19 @@ class Dropout(nn.Module):
 
 class Generator(nn.Module):
     def __init__(self, num_classes: int = 10, latent_dim: int = 100, out_channels: int = 1,
-                 image_size: int = 28, channels=(128, 64, 32, 32, 16), batch_norm: bool = True):
+                 image_size: int = 28, channels=(128, 64, 32, 32, 16), batch_norm: bool = True,
+                 conditional: bool = True):
         super().__init__()
         if image_size % 4:
             raise ValueError(f"image_size must be divisible by 4, got {image_size}")
         self.config = dict(num_classes=num_classes, latent_dim=latent_dim, out_channels=out_channels,
-                           image_size=image_size, channels=list(channels), batch_norm=batch_norm)
-        self.num_classes, self.latent_dim = num_classes, latent_dim
+                           image_size=image_size, channels=list(channels), batch_norm=batch_norm,
+                           conditional=conditional)
+        self.num_classes, self.latent_dim, self.conditional = num_classes, latent_dim, conditional
         c = list(channels)
         self.start = image_size // 4
-        self.fc = nn.Linear(latent_dim + num_classes, c[0] * self.start ** 2)
+        # conditional=False is BAGAN's decoder: the class enters only through the latent.
+        self.fc = nn.Linear(latent_dim + (num_classes if conditional else 0), c[0] * self.start ** 2)
         self.fc_norm = nn.BatchNorm1d(c[0] * self.start ** 2) if batch_norm else nn.Identity()
         layers = []
         strides = (2, 2, 1, 1, 1)
@@ -68,8 +71,9 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        onehot = F.one_hot(labels, self.num_classes).to(z.dtype)
-        h = F.relu(self.fc_norm(self.fc(torch.cat([z, onehot], dim=1))))
+        if self.conditional:
+            z = torch.cat([z, F.one_hot(labels, self.num_classes).to(z.dtype)], dim=1)
+        h = F.relu(self.fc_norm(self.fc(z)))
         h = h.view(len(z), -1, self.start, self.start)
         return torch.tanh(self.body(h))
 
@@ -105,8 +109,9 @@ class Discriminator(nn.Module):
         return self.source_head(h).squeeze(1), self.class_head(h)
 
 
-def build_networks(num_classes: int, image_shape, g_channels=None, d_channels=None,
-                   d_strides=None, latent_dim: int = 100, g_batch_norm: bool = True):
+def network_arguments(num_classes: int, image_shape, g_channels=None, d_channels=None,
+                      d_strides=None, latent_dim: int = 100, g_batch_norm: bool = True):
+    """Constructor arguments of the generator and discriminator for this data shape."""
     c, h, w = image_shape
     if h != w:
         raise ValueError(f"square images are needed, got {h}x{w}")
@@ -119,4 +124,9 @@ def build_networks(num_classes: int, image_shape, g_channels=None, d_channels=No
         d_kwargs["channels"] = tuple(d_channels)
     if d_strides:
         d_kwargs["strides"] = tuple(d_strides)
+    return g_kwargs, d_kwargs
+
+
+def build_networks(*args, **kwargs):
+    g_kwargs, d_kwargs = network_arguments(*args, **kwargs)
     return Generator(**g_kwargs), Discriminator(**d_kwargs)

@@ -1,0 +1,84 @@
+"""BAGAN (Mariani et al. 2018, "BAGAN: Data Augmentation with Balancing GAN").
+
+1. An autoencoder (encoder = the discriminator's body, decoder = the generator) is
+   trained on the imbalanced set (:mod:`csacgan.methods.autoencoder`).
+2. Per class c, the encoder's codes give a mean mu_c and covariance Sigma_c; the
+   generator draws its latent from N(mu_c, Sigma_c) (section 3.2).
+3. The generator starts as the decoder, the discriminator's body as the encoder.
+4. The discriminator has K + 1 outputs, the K classes plus "fake"; it learns to give
+   real images their class and generated ones "fake", and the generator learns to make
+   it give a generated image its intended class (section 3.3). Generated classes are
+   drawn uniformly, which the training loop already does for every method.
+
+With ``adversarial_loss`` "hinge" or "wgan-gp" the K+1 softmax is not a critic, so the
+discriminator's source head becomes the critic with that loss and the class head keeps
+an auxiliary class loss, as in ACGAN; that is BAGAN-GP in outline (Huang and Jafari
+2021). Their version differs in two more ways, not done here: a supervised
+autoencoder (the decoder also gets the class label) and a discriminator that takes the
+label as an input embedding instead of predicting it.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..nets import Discriminator
+from ..nets.bagan_nets import ClassConditionalGenerator, Encoder, class_conditional_latent
+from .acgan import ACGAN
+from .autoencoder import autoencoder_key, encode, train_autoencoder
+
+
+class BAGAN(ACGAN):
+    name = "bagan"
+
+    def __init__(self, num_classes: int, adversarial_loss: str = "bce", fake_class_loss_in_d: bool = True,
+                 diffaugment: str | None = None, autoencoder_epochs: int = 3, autoencoder_lr: float = 1e-3):
+        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment)
+        if autoencoder_epochs < 1:
+            raise ValueError(f"autoencoder_epochs must be >= 1, got {autoencoder_epochs}")
+        self.autoencoder_epochs, self.autoencoder_lr = autoencoder_epochs, autoencoder_lr
+
+    def build_networks(self, generator_args: dict, discriminator_args: dict):
+        return (ClassConditionalGenerator(**generator_args),
+                Discriminator(**{**discriminator_args, "num_classes": self.num_classes + 1}))
+
+    def before_training(self, generator, discriminator, data) -> dict:
+        body = {k: v for k, v in discriminator.config.items() if k != "num_classes"}
+        encoder = Encoder(latent_dim=generator.latent_dim, **body).to(data.device)
+        key = autoencoder_key(data.data_key, data.seed, encoder.config, generator.decoder.config,
+                              self.autoencoder_epochs, data.batch_size, self.autoencoder_lr)
+        result = train_autoencoder(encoder, generator.decoder, data.images, epochs=self.autoencoder_epochs,
+                                   batch_size=data.batch_size, lr=self.autoencoder_lr, seed=data.seed,
+                                   key=key, run_dir=data.run_dir, autocast=data.autocast,
+                                   progress=data.progress)
+        means, trils = class_conditional_latent(encode(encoder, data.images), data.labels.cpu(),
+                                                self.num_classes)
+        generator.set_class_latent(means.to(data.device), trils.to(data.device))
+        discriminator.body.load_state_dict(encoder.body.state_dict())
+        return {"autoencoder_losses": result["losses"], "autoencoder": result["source"]}
+
+    def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
+        if self.adversarial_loss != "bce":
+            return super().discriminator_loss(discriminator, real, real_labels, fake, fake_labels)
+        _, real_class = discriminator(self.augment(real))
+        _, fake_class = discriminator(self.augment(fake))
+        fake_target = torch.full_like(fake_labels, self.num_classes)
+        l_real = F.cross_entropy(real_class.float(), real_labels)
+        l_fake = F.cross_entropy(fake_class.float(), fake_target)
+        with torch.no_grad():
+            K = self.num_classes
+            stats = {"d_source_loss": l_fake.item(), "d_class_loss": l_real.item(),
+                     "d_real_acc": (real_class.argmax(1) != K).float().mean().item(),
+                     "d_fake_acc": (fake_class.argmax(1) == K).float().mean().item(),
+                     "d_class_acc_real": (real_class[:, :K].argmax(1) == real_labels).float().mean().item()}
+        return l_real + l_fake, stats
+
+    def generator_loss(self, discriminator, fake, fake_labels):
+        if self.adversarial_loss != "bce":
+            return super().generator_loss(discriminator, fake, fake_labels)
+        _, fake_class = discriminator(self.augment(fake))
+        loss = F.cross_entropy(fake_class.float(), fake_labels)
+        with torch.no_grad():
+            stats = {"g_source_loss": 0.0, "g_class_loss": loss.item(),
+                     "g_class_acc": (fake_class.argmax(1) == fake_labels).float().mean().item()}
+        return loss, stats
