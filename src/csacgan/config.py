@@ -55,6 +55,7 @@ class TrainConfig:
     g_batch_norm: bool = True
     # bookkeeping
     checkpoint_every: int = 200
+    log_every: int = 50
     grid_columns: int = 10
     progress: bool = True
 

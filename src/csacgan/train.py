@@ -2,7 +2,8 @@
 
 A run folder holds everything needed to resume, generate and evaluate:
 ``config.json`` (options, library versions, data md5s, seed, imbalance summary),
-``log.jsonl`` (one record per epoch), ``checkpoint.pt`` (written atomically),
+``log.jsonl`` (one record per epoch), ``stats.jsonl`` (loss means every
+``log_every`` steps), ``checkpoint.pt`` (written atomically),
 ``samples/epoch_NNN.png`` (fixed noise, one row per class), ``snapshots/`` (the
 generator after each epoch) and ``tensorboard/``.
 """
@@ -177,6 +178,11 @@ class Trainer:
             elif isinstance(value, list) and key in ("class_costs", "class_errors"):
                 self.writer.add_scalars(key, {str(i): v for i, v in enumerate(value)}, self.global_step)
 
+    def log_stats(self, means: dict) -> None:
+        with open(self.run_dir / "stats.jsonl", "a") as f:
+            f.write(json.dumps({"epoch": self.epoch, "step": self.global_step,
+                                **{k: round(v, 5) for k, v in means.items()}}) + "\n")
+
     # -- the loop ------------------------------------------------------------------
     def run(self) -> Path:
         from torch.utils.tensorboard import SummaryWriter
@@ -184,7 +190,7 @@ class Trainer:
         cfg = self.cfg
         steps = self.batches.steps_per_epoch
         self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-        context = self.context
+        context, window = self.context, {}
         try:
             while self.epoch < cfg.epochs:
                 if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
@@ -196,10 +202,14 @@ class Trainer:
                     stats = self.train_step()
                     for key, value in stats.items():
                         self.sums[key] = self.sums.get(key, 0.0) + value
+                        window[key] = window.get(key, 0.0) + value
                     self.count += 1
                     self.step_in_epoch += 1
                     self.global_step += 1
                     bar.update(1)
+                    if self.global_step % cfg.log_every == 0:  # loss curves: stats.jsonl
+                        self.log_stats({k: v / cfg.log_every for k, v in window.items()})
+                        window = {}
                     if self.global_step % 10 == 0:
                         bar.set_postfix(d=f"{stats['d_loss']:.3f}", g=f"{stats['g_loss']:.3f}",
                                         cls_real=f"{stats['d_class_acc_real']:.2f}")

@@ -6,12 +6,18 @@ JSON), and the same statistic on real images under ``real`` where one makes sens
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
 METRICS: dict[str, Callable] = {}
+
+# Values that depend only on real data and the evaluator (the real test set's evaluator
+# outputs, real-image SSIM, classifiers trained on real images), kept for the life of
+# the process: evaluating the runs of a grid one after another computes each once.
+_SHARED: dict = {}
 
 
 def register(name: str):
@@ -42,8 +48,21 @@ class EvalContext:
     def outputs(self, key: str, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Evaluator (logits, features), computed once per image set and evaluation."""
         if key not in self.cache:
-            self.cache[key] = self.evaluator.run(images)
+            if key == "test":
+                self.cache[key] = self.shared(("test_outputs",), lambda: self.evaluator.run(images))
+            else:
+                self.cache[key] = self.evaluator.run(images)
         return self.cache[key]
+
+    def shared(self, key: tuple, compute: Callable):
+        """``compute()``, once per process for this dataset, evaluator and ``key``.
+
+        Only for values that depend on real data alone: ``key`` must hold every other
+        input (seed, image counts, steps)."""
+        full = (self.data.name, json.dumps(getattr(self.evaluator, "info", {}), sort_keys=True), key)
+        if full not in _SHARED:
+            _SHARED[full] = compute()
+        return _SHARED[full]
 
     def predictions(self, key: str, images: torch.Tensor) -> torch.Tensor:
         return self.outputs(key, images)[0].argmax(1)

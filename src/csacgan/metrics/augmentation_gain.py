@@ -15,6 +15,8 @@ mean and std over seeds.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 from imblearn.over_sampling import RandomOverSampler
@@ -28,6 +30,7 @@ REPORTED = ("balanced_accuracy", "minority_recall", "macro_f1")
 
 
 def training_sets(ctx: EvalContext, seed: int):
+    """(name, images, labels, class weights) of each setup; the first three use real data only."""
     images = ctx.data.train_images[ctx.train_indices]
     labels = ctx.data.train_labels[ctx.train_indices]
     K = ctx.num_classes
@@ -45,6 +48,10 @@ def training_sets(ctx: EvalContext, seed: int):
     yield "generated", torch.cat([images, extra]), torch.cat([labels, extra_labels]), None
 
 
+def _indices_key(indices: torch.Tensor) -> str:
+    return hashlib.md5(indices.numpy().tobytes()).hexdigest()
+
+
 @register("augmentation_gain")
 def augmentation_gain(ctx: EvalContext, seeds: int = 3, steps: int | None = None) -> dict:
     if ctx.train_indices is None or ctx.sampler is None:
@@ -54,9 +61,16 @@ def augmentation_gain(ctx: EvalContext, seeds: int = 3, steps: int | None = None
     results = {name: {m: [] for m in REPORTED} for name in SETUPS}
     for s in range(seeds):
         for name, images, labels, weights in training_sets(ctx, ctx.seed + s):
-            model = fit_small_cnn(images, labels, K, steps, ctx.seed + s, ctx.progress,
-                                  class_weights=weights, desc=f"augmentation gain: {name}, seed {s}")
-            got = scores(ctx.data.test_labels, predict(model, ctx.data.test_images), K, ctx.minority)
+            def fit_and_score():
+                model = fit_small_cnn(images, labels, K, steps, ctx.seed + s, ctx.progress,
+                                      class_weights=weights, desc=f"augmentation gain: {name}, seed {s}")
+                return scores(ctx.data.test_labels, predict(model, ctx.data.test_images), K, ctx.minority)
+            if name == "generated":
+                got = fit_and_score()
+            else:  # real data only: shared by every run trained on the same imbalanced set
+                key = ("augmentation_gain", name, _indices_key(ctx.train_indices), ctx.seed + s, steps,
+                       tuple(ctx.minority))
+                got = ctx.shared(key, fit_and_score)
             for m in REPORTED:
                 results[name][m].append(got[m])
     summary = {name: {m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}

@@ -17,10 +17,14 @@ from .small_classifier import fit_small_cnn, predict, scores
 def cas(ctx: EvalContext, steps: int = 800) -> dict:
     K, test = ctx.num_classes, ctx.data.test_images
     fake_model = fit_small_cnn(ctx.images, ctx.labels, K, steps, ctx.seed, ctx.progress, desc="CAS (generated)")
-    ref_images, ref_labels = real_reference(ctx)
-    real_model = fit_small_cnn(ref_images, ref_labels, K, steps, ctx.seed, ctx.progress, desc="CAS (real)")
     fake_scores = scores(ctx.data.test_labels, predict(fake_model, test), K, ctx.minority)
-    real_scores = scores(ctx.data.test_labels, predict(real_model, test), K, ctx.minority)
+
+    def real_side():
+        ref_images, ref_labels = real_reference(ctx)
+        real_model = fit_small_cnn(ref_images, ref_labels, K, steps, ctx.seed, ctx.progress, desc="CAS (real)")
+        return scores(ctx.data.test_labels, predict(real_model, test), K, ctx.minority)
+    counts = tuple(torch.bincount(ctx.labels, minlength=K).tolist())
+    real_scores = ctx.shared(("cas_real", steps, ctx.seed, counts, tuple(ctx.minority)), real_side)
     return {"overall": fake_scores["accuracy"], "per_class": fake_scores["per_class_recall"],
             "real": {"overall": real_scores["accuracy"], "per_class": real_scores["per_class_recall"]},
             "steps": steps}

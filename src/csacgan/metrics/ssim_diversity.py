@@ -51,7 +51,7 @@ def ssim_diversity(ctx: EvalContext, pairs: int = 1000) -> dict:
         fake = ctx.images[ctx.labels == c]
         real = ctx.data.test_images[ctx.data.test_labels == c]
         s, m = pair_similarity(fake, pairs, ctx.seed + c)
-        rs, rm = pair_similarity(real, pairs, ctx.seed + c)
+        rs, rm = ctx.shared(("ssim_real", c, pairs, ctx.seed), lambda: pair_similarity(real, pairs, ctx.seed + c))
         out["per_class"][str(c)], out["ms_ssim"]["per_class"][str(c)] = s, m
         out["real"]["per_class"][str(c)], out["ms_ssim_real"]["per_class"][str(c)] = rs, rm
     for block in (out, out["real"], out["ms_ssim"], out["ms_ssim_real"]):

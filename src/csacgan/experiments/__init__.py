@@ -1,0 +1,2 @@
+"""Experiments built from run folders: the paper's grid (``grid``) and its report
+(``report``)."""

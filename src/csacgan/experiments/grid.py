@@ -1,0 +1,159 @@
+"""``csacgan reproduce``: the paper's grid, {ACGAN, BAGAN, CostSensitive-ACGAN} x three
+imbalance levels x seeds, trained and evaluated into one folder, then reported.
+
+The grid is resumable: a run whose last epoch is done is not trained again, a run
+stopped part-way is resumed from its checkpoint, and a metric already in a run's
+``metrics.json`` (for the same image count and seed) is not computed again. Every
+number in the report is read back from the run folders.
+
+The paper's levels are "60/80/95% of class 0 removed" and also rho = 20/40/190, which
+those percentages do not give (removing 95% of 5000 zeros leaves 250, rho 20).
+``protocol="ratio"`` uses rho = 20, 40, 190; ``protocol="drop"`` removes 60, 80, 95%.
+Both label a level by its percentage, as the paper's tables do.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from ..checkpoint import CHECKPOINT, load_checkpoint, write_json
+from ..config import TrainConfig
+
+METHODS = ("acgan", "bagan", "cs-acgan")
+LEVELS = {"ratio": {60: 20.0, 80: 40.0, 95: 190.0}, "drop": {60: 0.6, 80: 0.8, 95: 0.95}}
+
+
+@dataclass
+class Profile:
+    """How much work each run of the grid gets."""
+    seeds: int
+    epochs: int
+    autoencoder_epochs: int
+    max_per_class: int
+    n_per_class: int                  # generated images per class for the metrics
+    metrics: tuple
+    metric_options: dict = field(default_factory=dict)
+    max_steps: int | None = None
+    evaluator_epochs: float = 2
+    evaluator_subset: int | None = None
+    network: dict = field(default_factory=dict)   # g_channels, d_channels overrides
+    batch_size: int = 64
+
+
+PROFILES = {
+    # Minutes on 2 CPU cores: narrow networks, 5 real zeros at rho 190, a small evaluator.
+    # For smoke tests and for trying the command, not for conclusions.
+    "quick": Profile(seeds=1, epochs=1, autoencoder_epochs=1, max_per_class=500, n_per_class=100,
+                     metrics=("classifier_accuracy", "ssim_diversity", "fid", "cas", "augmentation_gain"),
+                     metric_options={"cas": {"steps": 60}, "augmentation_gain": {"seeds": 1, "steps": 60}},
+                     max_steps=40, evaluator_epochs=0.5, evaluator_subset=6000,
+                     network={"g_channels": [32, 16, 16, 8, 8], "d_channels": [16, 16, 32, 32]}),
+    # The real one: the paper's data (5000 per class), Table 2 networks, 3 seeds, one
+    # epoch of GAN training per run (and one of BAGAN's autoencoder), all metrics on
+    # 500 generated images per class.
+    "paper": Profile(seeds=3, epochs=1, autoencoder_epochs=1, max_per_class=5000, n_per_class=500,
+                     metrics=("classifier_accuracy", "ssim_diversity", "fid", "cas", "augmentation_gain"),
+                     metric_options={"cas": {"steps": 400}, "augmentation_gain": {"seeds": 1, "steps": 300}}),
+}
+
+
+@dataclass
+class GridRun:
+    name: str
+    method: str
+    level: int           # percentage of '0' removed, as the paper labels it
+    seed: int
+    config: dict
+
+
+def get_profile(profile: str, overrides: dict | None = None) -> Profile:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return replace(PROFILES[profile], **(overrides or {}))
+
+
+def plan(profile: str, protocol: str = "ratio", recipe: str = "paper", seeds: int | None = None,
+         methods=METHODS, data_dir: str | None = None, out: str | Path = "runs/reproduce",
+         overrides: dict | None = None) -> list[GridRun]:
+    """The runs of the grid, in the order they are trained."""
+    p = get_profile(profile, overrides)
+    if protocol not in LEVELS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose ratio or drop")
+    runs = []
+    for seed in range(seeds or p.seeds):
+        for level, value in LEVELS[protocol].items():
+            for method in methods:
+                name = f"{method}-{protocol}{level}-s{seed}"
+                cfg = TrainConfig(
+                    out=str(Path(out) / "runs" / name), method=method, recipe=recipe, data_dir=data_dir,
+                    imbalance_ratio=value if protocol == "ratio" else None,
+                    drop_fraction=value if protocol == "drop" else None,
+                    max_per_class=p.max_per_class, epochs=p.epochs, max_steps=p.max_steps,
+                    autoencoder_epochs=p.autoencoder_epochs, seed=seed, batch_size=p.batch_size,
+                    progress=False, **p.network)
+                runs.append(GridRun(name, method, level, seed, cfg.to_dict()))
+    return runs
+
+
+def _trained(run_dir: Path, cfg: TrainConfig) -> bool:
+    if not (run_dir / CHECKPOINT).is_file():
+        return False
+    ckpt = load_checkpoint(run_dir)
+    return ckpt["epoch"] >= cfg.epochs or (cfg.max_steps is not None and ckpt["global_step"] >= cfg.max_steps)
+
+
+def _evaluated(run_dir: Path, profile: Profile) -> bool:
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return False
+    report = json.loads(path.read_text())
+    return report.get("n_per_class") == profile.n_per_class and all(
+        m in report.get("metrics", {}) for m in profile.metrics)
+
+
+def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protocol: str = "ratio",
+             recipe: str = "paper", seeds: int | None = None, data_dir: str | None = None,
+             progress: bool = True, command: str | None = None, overrides: dict | None = None) -> Path:
+    """Train and evaluate every run of the grid not yet done, then write the report.
+
+    ``overrides`` replaces fields of the profile (tests use it to shrink the grid)."""
+    from tqdm.auto import tqdm
+
+    from ..evaluate import evaluate
+    from ..train import resume, train
+    from .report import write_report
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    p = get_profile(profile, overrides)
+    runs = plan(profile, protocol, recipe, seeds, data_dir=data_dir, out=out, overrides=overrides)
+    grid_path = out / "grid.json"
+    state = json.loads(grid_path.read_text()) if grid_path.is_file() else {}
+    if state and (state.get("profile"), state.get("protocol"), state.get("recipe")) != (profile, protocol, recipe):
+        raise ValueError(f"{out} holds a grid with profile {state.get('profile')}, protocol "
+                         f"{state.get('protocol')}, recipe {state.get('recipe')}; choose another --out")
+    state.update({"profile": profile, "protocol": protocol, "recipe": recipe, "seeds": seeds or p.seeds,
+                  "profile_settings": asdict(p), "command": command,
+                  "runs": [asdict(r) for r in runs]})
+    state.setdefault("sessions", []).append({"started": time.strftime("%Y-%m-%d %H:%M:%S")})
+    write_json(state, grid_path)
+    started = time.perf_counter()
+    bar = tqdm(runs, disable=not progress, desc="grid", unit="run", dynamic_ncols=True)
+    for run in bar:
+        bar.set_postfix_str(run.name)
+        cfg = TrainConfig.from_dict(run.config)
+        run_dir = Path(cfg.out)
+        if not _trained(run_dir, cfg):
+            if (run_dir / CHECKPOINT).is_file():
+                resume(run_dir)
+            else:
+                train(cfg)
+        if not _evaluated(run_dir, p):
+            evaluate(run_dir, p.metrics, p.n_per_class, seed=0, evaluator_epochs=p.evaluator_epochs,
+                     evaluator_subset=p.evaluator_subset, progress=False, metric_options=p.metric_options)
+        state["sessions"][-1]["seconds"] = round(time.perf_counter() - started, 1)
+        write_json(state, grid_path)
+    state["sessions"][-1]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    write_json(state, grid_path)
+    return write_report(out)
