@@ -60,8 +60,7 @@ class BAGAN(ACGAN):
     def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
         if self.adversarial_loss != "bce":
             return super().discriminator_loss(discriminator, real, real_labels, fake, fake_labels)
-        _, real_class = discriminator(self.augment(real))
-        _, fake_class = discriminator(self.augment(fake))
+        _, real_class, _, fake_class = self.discriminator_outputs(discriminator, real, fake)
         fake_target = torch.full_like(fake_labels, self.num_classes)
         l_real = F.cross_entropy(real_class.float(), real_labels)
         l_fake = F.cross_entropy(fake_class.float(), fake_target)

@@ -24,20 +24,24 @@ import torch.nn.functional as F
 
 
 class Dropout(nn.Module):
-    """Inverted dropout whose mask comes from ``torch.rand`` instead of ``bernoulli_``.
+    """Inverted dropout whose mask comes from random 15-bit integers.
 
-    Same distribution and scaling as ``nn.Dropout``; written by hand because on the CPU
-    ``bernoulli_`` took 36% of a whole training step (profiled), ``rand`` half as long.
+    Same scaling as ``nn.Dropout``; the drop probability is rounded to a multiple of
+    2^-15 (0.3 becomes 0.29999). Written by hand because on the CPU ``bernoulli_`` took
+    36% of a whole training step and ``torch.rand`` still 17% (profiled); filling an
+    int16 tensor with ``random_`` is 3.8x faster than ``torch.rand`` of the same shape.
     """
 
     def __init__(self, p: float):
         super().__init__()
         self.p = p
+        self.threshold = round(p * 32768)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        keep = torch.rand(x.shape, device=x.device) >= self.p
+        # int16 random_() draws uniformly from [0, 2^15 - 1]
+        keep = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_() >= self.threshold
         return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
 
 

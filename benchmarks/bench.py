@@ -1,0 +1,337 @@
+"""Speed and memory of csacgan on this machine, measured in one run; writes
+docs/benchmarks.md.
+
+    python benchmarks/bench.py [--steps 60] [--out docs/benchmarks.md] [--runs RUN_DIR ...]
+
+Measures (MNIST, rho 190, batch 64, the Table 2 networks):
+  * training throughput (images/s) of a plain reference written the straightforward
+    way (fp32, a torchvision-style DataLoader with per-sample PIL transforms,
+    nn.Dropout, the same networks and losses) and of csacgan's loop in fp32, bf16,
+    bf16 + channels_last and bf16 + torch.compile, as ratios to the reference;
+  * throughput per method and adversarial loss (the default settings);
+  * FLOPs of one training step (torch.utils.flop_counter) and the achieved FLOP/s
+    against this CPU's peak;
+  * the evaluator's training speed and each metric's time per 1000 generated images;
+  * peak resident memory;
+  * time-to-quality from run folders (``--runs``): training minutes until the
+    evaluator calls 95% of generated '0's zeros.
+Every figure is from this one run; compare ratios, not absolute numbers across machines.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from csacgan.config import TrainConfig
+from csacgan.data.sources import load_dataset
+from csacgan.runtime import cpu_has_bf16
+from csacgan.train import Trainer
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> dict:
+    info = {"python": sys.version.split()[0], "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "platform": platform.platform(), "cpu": platform.processor()}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        for line in text.splitlines():
+            if line.startswith("model name") and "cpu" not in info.get("cpu_name", ""):
+                info["cpu_name"] = line.split(":", 1)[1].strip()
+            if line.startswith("cpu MHz"):
+                info["mhz"] = float(line.split(":", 1)[1])
+        info["cores"] = text.count("processor\t:")
+        info["amx_bf16"] = "amx_bf16" in text
+        info["avx512_bf16"] = "avx512_bf16" in text
+    except OSError:
+        pass
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def config(tmp: Path, **overrides) -> TrainConfig:
+    values = dict(out=str(tmp / "run"), imbalance_ratio=190.0, progress=False, device="auto")
+    values.update(overrides)
+    return TrainConfig(**values).resolved()
+
+
+def interleaved(steppers: dict, steps: int, rounds: int = 4, warmup: int = 5) -> dict:
+    """images/s of each step function, measured in ``rounds`` interleaved rounds of
+    ``steps // rounds`` steps; the median round counts. On a shared machine the speed
+    drifts over minutes, so variants timed one after another are not comparable, while
+    interleaved rounds see the same drift."""
+    out = {}
+    for name, (step, batch) in steppers.items():
+        started = time.perf_counter()
+        for _ in range(warmup):
+            step()
+        out[name] = {"warmup_s": time.perf_counter() - started, "rounds": []}
+    per_round = max(1, steps // rounds)
+    for _ in range(rounds):
+        for name, (step, batch) in steppers.items():
+            started = time.perf_counter()
+            for _ in range(per_round):
+                step()
+            out[name]["rounds"].append(batch * per_round / (time.perf_counter() - started))
+    for v in out.values():
+        v["images_per_s"] = statistics.median(v["rounds"])
+    return out
+
+
+def ours(tmp: Path, channels_last=None, compile=False, joint_d_pass=True, fused_adam=False, **overrides):
+    """csacgan's training step as (step function, batch size)."""
+    trainer = Trainer(config(tmp, **overrides), tmp)
+    if fused_adam:
+        cfg = trainer.cfg
+        trainer.opt_g = torch.optim.Adam(trainer.G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+        trainer.opt_d = torch.optim.Adam(trainer.D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+    if channels_last is not None:
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        trainer.G.to(memory_format=fmt)
+        trainer.D.to(memory_format=fmt)
+    trainer.method.joint_d_pass = joint_d_pass
+    if compile:
+        trainer.G, trainer.D = torch.compile(trainer.G), torch.compile(trainer.D)
+    return trainer.train_step, trainer.cfg.batch_size
+
+
+# -- the plain reference ---------------------------------------------------------------
+class PILDataset(torch.utils.data.Dataset):
+    """What torchvision.datasets.MNIST does per item: a PIL image through the transforms."""
+
+    def __init__(self, images, labels, transform):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        from PIL import Image
+        return self.transform(Image.fromarray(self.images[i, 0].numpy(), mode="L")), int(self.labels[i])
+
+
+def plain_reference(tmp: Path):
+    from torchvision import transforms
+    trainer = Trainer(config(tmp, precision="fp32"), tmp)  # for the same networks and data only
+    G, D = trainer.G, trainer.D
+    for name, module in list(D.body.named_children()):
+        if type(module).__name__ == "Dropout":
+            D.body[int(name)] = nn.Dropout(module.p)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    data = PILDataset(trainer.batches.images.cpu(), trainer.batches.labels.cpu(), transform)
+    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True, drop_last=True)
+    batches = iter(loader)
+    opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    K = 10
+
+    def step():
+        real, labels = next(batches)
+        z = torch.randn(64, 100)
+        fake_labels = torch.randint(K, (64,))
+        fake = G(z, fake_labels)
+        rs, rc = D(real)
+        fs, fc = D(fake.detach())
+        d_loss = (F.binary_cross_entropy_with_logits(rs, torch.ones_like(rs))
+                  + F.binary_cross_entropy_with_logits(fs, torch.zeros_like(fs))
+                  + F.cross_entropy(rc, labels) + F.cross_entropy(fc, fake_labels))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        fs, fc = D(fake)
+        g_loss = F.binary_cross_entropy_with_logits(fs, torch.ones_like(fs)) + F.cross_entropy(fc, fake_labels)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+
+    return step, 64
+
+
+def step_flops(tmp: Path) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+    trainer = Trainer(config(tmp, precision="fp32"), tmp)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        trainer.train_step()
+    out = {"step": counter.get_total_flops()}
+    with torch.no_grad():
+        z, y = torch.randn(64, trainer.G.latent_dim), torch.zeros(64, dtype=torch.long)
+        for name, fn in (("generator_forward_per_image", lambda: trainer.G(z, y)),
+                         ("discriminator_forward_per_image", lambda: trainer.D(torch.zeros(64, 1, 28, 28)))):
+            counter = FlopCounterMode(display=False)
+            with counter:
+                fn()
+            out[name] = counter.get_total_flops() / 64
+    return out
+
+
+# -- evaluation --------------------------------------------------------------------------
+def evaluator_speed(steps: int = 30) -> dict:
+    from csacgan.metrics.evaluator import ARCH, Evaluator, train_classifier
+    data = load_dataset("mnist")
+    model = Evaluator(1, 10)
+    n = steps * 128
+    started = time.perf_counter()
+    train_classifier(model, data.train_images[:n], data.train_labels[:n], 1, 0, progress=False)
+    seconds = time.perf_counter() - started
+    per_image = seconds / n
+    return {"arch": ARCH, "images_per_s": n / seconds, "two_epochs_estimate_s": per_image * 2 * 60000}
+
+
+def metric_times(tmp: Path) -> dict:
+    """Each metric on 1000 generated images (100 per class), cold and then warm (real-side values cached)."""
+    from csacgan.evaluate import evaluate
+    from csacgan.train import train
+    run = train(config(tmp / "metrics", max_steps=1, epochs=1))
+    out = {}
+    for label in ("cold", "warm"):
+        (run / "metrics.json").unlink(missing_ok=True)
+        report = evaluate(run, None, n_per_class=100, progress=False)
+        out[label] = report["seconds"]
+    out["evaluator"] = report["evaluator"]
+    return out
+
+
+def time_to_quality(runs: list[str], threshold: float = 0.95) -> list[dict]:
+    rows = []
+    for run in runs:
+        curve_path = Path(run) / "curve.json"
+        if not curve_path.is_file():
+            continue
+        curve = json.loads(curve_path.read_text())
+        cfg = json.loads((Path(run) / "config.json").read_text())["config"]
+        hit = next((p for p in curve if p["per_class"][0] >= threshold), None)
+        rows.append({"run": run, "method": cfg["method"], "recipe": cfg["recipe"],
+                     "epoch": hit["epoch"] if hit else None,
+                     "minutes": round(hit["train_seconds"] / 60, 1) if hit else None,
+                     "zero_accuracy": [p["per_class"][0] for p in curve]})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=80, help="timed training steps per variant")
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    parser.add_argument("--json", default="benchmarks/results.json")
+    parser.add_argument("--runs", nargs="*", default=[], help="run folders with curve.json, for time-to-quality")
+    parser.add_argument("--skip-compile", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = {"machine": machine(), "steps": args.steps}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        variants = {"plain reference (fp32, DataLoader + PIL transforms)": plain_reference(tmp / "v0"),
+                    "csacgan fp32": ours(tmp / "v1", precision="fp32"),
+                    "csacgan bf16, separate real and fake D passes": ours(tmp / "v2", precision="bf16",
+                                                                          joint_d_pass=False),
+                    "csacgan bf16 (default)": ours(tmp / "v3", precision="bf16"),
+                    "csacgan bf16 + channels_last": ours(tmp / "v4", precision="bf16", channels_last=True),
+                    "csacgan bf16 + fused Adam": ours(tmp / "v5", precision="bf16", fused_adam=True)}
+        if not args.skip_compile:
+            variants["csacgan bf16 + torch.compile"] = ours(tmp / "v6", precision="bf16", compile=True)
+        results["variants"] = interleaved(variants, args.steps)
+        print(json.dumps(results["variants"], indent=1), flush=True)
+        methods = {f"{m} {loss}": ours(tmp / f"m{i}", method=m, adversarial_loss=loss)
+                   for i, (m, loss) in enumerate([("acgan", "bce"), ("cs-acgan", "bce"), ("bagan", "bce"),
+                                                  ("acgan", "hinge"), ("acgan", "wgan-gp"), ("bagan", "wgan-gp")])}
+        results["methods"] = interleaved(methods, args.steps)
+        print(json.dumps(results["methods"], indent=1), flush=True)
+        results["step_flops"] = step_flops(tmp / "flops")
+        results["peak_rss_training_mb"] = peak_rss_mb()
+        results["evaluator"] = evaluator_speed()
+        results["metrics"] = metric_times(tmp)
+        results["peak_rss_mb"] = peak_rss_mb()
+    results["time_to_quality"] = time_to_quality(args.runs)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    Path(args.out).write_text(render(results, " ".join(sys.argv)))
+    print(f"wrote {args.out} and {args.json}")
+
+
+def render(r: dict, command: str) -> str:
+    m = r["machine"]
+    ref = next(iter(r["variants"].values()))["images_per_s"]
+    cores, ghz = m.get("cores", 1), m.get("mhz", 0) / 1000
+    peak_fp32 = cores * ghz * 64e9            # AVX-512: 2 FMA units x 16 fp32 x 2 FLOPs per cycle
+    peak_amx = cores * ghz * 1024e9 if m.get("amx_bf16") else None  # AMX: 1024 bf16 FLOPs per cycle
+    lines = ["# Benchmarks", "",
+             f"Measured by `python {command}` in one run ({r['seconds'] / 60:.1f} min) on: "
+             f"{m.get('cpu_name', m.get('cpu'))}, {cores} cores at {ghz:.2f} GHz"
+             f"{', AMX-bf16' if m.get('amx_bf16') else ''}{', AVX512-bf16' if m.get('avx512_bf16') else ''}; "
+             f"{m['threads']} PyTorch threads; torch {m['torch']}, Python {m['python']}."
+             + (f" GPU: {m['gpu']}." if m.get("gpu") else " No GPU."), "",
+             "Every number below comes from this one run; absolute speeds on a shared 2-core machine "
+             "are noisy, so compare ratios.", "",
+             f"## Training throughput (MNIST, rho 190, batch 64, Table 2 networks)", "",
+             f"Each variant: 5 warm-up steps, then {r['steps']} timed steps in 4 rounds interleaved with "
+             "the other variants; the median round is reported.", "",
+             "| variant | images/s | x plain reference | first 5 steps (s) |", "|---|---|---|---|"]
+    for name, v in r["variants"].items():
+        lines.append(f"| {name} | {v['images_per_s']:.0f} | {v['images_per_s'] / ref:.2f} | {v['warmup_s']:.1f} |")
+    lines += ["", "The plain reference is the same networks and losses written the straightforward way: "
+              "fp32, a DataLoader over a PIL-image dataset with ToTensor and Normalize per sample "
+              "(num_workers 0: the machine has 2 cores), nn.Dropout, separate real and fake "
+              "discriminator passes. 'first 5 steps' includes torch.compile's compilation.", "",
+              "csacgan's step: the imbalanced set is one uint8 tensor on the device and batches "
+              "are indexed from it; real and generated batches go through D in one pass; dropout "
+              "masks come from int16 random_ (3.8x faster than torch.rand, 17% of a step before); "
+              "bf16 autocast where the CPU or GPU computes bf16 natively.", "",
+              "### Per method (default settings: bf16 where the CPU has it)", "",
+              "| method, adversarial loss | images/s | x plain reference |", "|---|---|---|"]
+    for name, v in r["methods"].items():
+        lines.append(f"| {name} | {v['images_per_s']:.0f} | {v['images_per_s'] / ref:.2f} |")
+    flops = r["step_flops"]["step"]
+    default = r["variants"]["csacgan bf16 (default)"]["images_per_s"] / 64
+    fp32 = r["variants"]["csacgan fp32"]["images_per_s"] / 64
+    lines += ["", "## Arithmetic", "",
+              f"One training step (D and G updates, batch 64) is {flops / 1e9:.2f} GFLOP "
+              "(torch.utils.flop_counter, forward and backward).", "",
+              f"- fp32: {fp32 * flops / 1e9:.1f} GFLOP/s achieved"
+              + (f", {100 * fp32 * flops / peak_fp32:.1f}% of the AVX-512 fp32 peak ({peak_fp32 / 1e9:.0f} GFLOP/s)" if ghz else ""),
+              f"- bf16 (default): {default * flops / 1e9:.1f} GFLOP/s achieved"
+              + (f", {100 * default * flops / peak_amx:.2f}% of the AMX bf16 peak ({peak_amx / 1e12:.1f} TFLOP/s)" if peak_amx else ""),
+              "", f"Per image, the generator's forward pass is "
+              f"{r['step_flops']['generator_forward_per_image'] / 1e6:.0f} MFLOP and the discriminator's "
+              f"{r['step_flops']['discriminator_forward_per_image'] / 1e6:.0f} MFLOP: most of the work is "
+              "the generator's transposed convolutions at 14x14 and 28x28.", "",
+              "## Evaluation", "",
+              f"Evaluator ({r['evaluator']['arch']}): {r['evaluator']['images_per_s']:.0f} training images/s; "
+              f"2 epochs of the 60000 MNIST training images take about "
+              f"{r['evaluator']['two_epochs_estimate_s'] / 60:.1f} min (trained once, then cached).", "",
+              "Metric time per 1000 generated images (100 per class). Cold: the first evaluation in a "
+              "process, which also computes the real-data side (real test outputs, real SSIM, classifiers "
+              "trained on real data); warm: a later evaluation in the same process, as in `csacgan "
+              "reproduce`.", "", "| metric | cold (s) | warm (s) |", "|---|---|---|"]
+    for name, cold in r["metrics"]["cold"].items():
+        lines.append(f"| {name} | {cold:.1f} | {r['metrics']['warm'].get(name, float('nan')):.1f} |")
+    lines += ["", f"Peak resident memory: {r['peak_rss_training_mb']:.0f} MB after the training benchmarks, "
+              f"{r['peak_rss_mb']:.0f} MB at the end (the whole MNIST set and the evaluator in memory).", ""]
+    if r["time_to_quality"]:
+        lines += ["## Time to quality (rho 190)", "",
+                  "Training minutes (as logged, including BAGAN's autoencoder stage) until the evaluator "
+                  "calls at least 95% of generated '0's zeros, from the runs' `curve.json`:", "",
+                  "| run | method | recipe | epoch | minutes | '0' accuracy per epoch |", "|---|---|---|---|---|---|"]
+        for row in r["time_to_quality"]:
+            lines.append(f"| {row['run']} | {row['method']} | {row['recipe']} | {row['epoch'] or 'not reached'} | "
+                         f"{row['minutes'] if row['minutes'] is not None else '-'} | "
+                         + ", ".join(f"{a:.2f}" for a in row["zero_accuracy"]) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
