@@ -39,7 +39,9 @@ def _add_train(sub) -> None:
                         "fake in D); balanced: class-balanced real batches, D's class loss on real "
                         "images only (draws the minority at rho 190). Explicit options below win.")
     g = p.add_argument_group("data and imbalance")
-    g.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset)
+    g.add_argument("--dataset", choices=["mnist", "fashion-mnist", "npz"], default=d.dataset,
+                   help="npz: --data-dir FILE.npz with arrays images and labels (optionally "
+                        "test_images, test_labels); use with --imbalance none for data already imbalanced")
     g.add_argument("--data-dir", help="folder with the IDX files; else $CSACGAN_DATA_DIR, the user "
                    "cache, /usr/share/datasets, else download")
     g.add_argument("--minority", type=_ints, default=d.minority, help="minority class(es), e.g. 0 or 0,3")
@@ -50,7 +52,8 @@ def _add_train(sub) -> None:
                        "minority class removed (the paper's other reading: 0.6, 0.8, 0.95)")
     g.add_argument("--max-per-class", type=int, default=d.max_per_class,
                    help="cap per class applied first (paper section 3.1: 5000)")
-    g.add_argument("--imbalance", choices=["step", "linear"], default=d.imbalance)
+    g.add_argument("--imbalance", choices=["step", "linear", "none"], default=d.imbalance,
+                   help="none: keep the data as given (only --max-per-class applies)")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=int, default=None, help=f"epochs in total (default {d.epochs})")
     t.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (smoke runs)")

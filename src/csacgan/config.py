@@ -69,6 +69,8 @@ class TrainConfig:
                 values[key] = value
         if values["drop_fraction"] is not None:
             values["imbalance_ratio"] = None
+        if values["imbalance"] == "none":  # the data as given
+            values["imbalance_ratio"] = values["drop_fraction"] = None
         if values["epochs"] < 1:
             raise ValueError(f"epochs must be >= 1, got {values['epochs']}")
         if values["max_steps"] is not None and values["max_steps"] < 1:

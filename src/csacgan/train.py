@@ -44,9 +44,9 @@ class EpochContext:
     batch_size: int = 64
 
 
-def prepare_data(cfg: TrainConfig):
-    """The dataset, the kept (imbalanced) indices and their summary."""
-    data = load_dataset(cfg.dataset, cfg.data_dir)
+def prepare_data(cfg: TrainConfig, data=None):
+    """The dataset (loaded unless given), the kept (imbalanced) indices and their summary."""
+    data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
     indices, summary = make_imbalance(
         data.train_labels, num_classes=data.num_classes, minority_classes=cfg.minority,
         imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
@@ -55,13 +55,13 @@ def prepare_data(cfg: TrainConfig):
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, run_dir: Path):
+    def __init__(self, cfg: TrainConfig, run_dir: Path, data=None):
         self.cfg, self.run_dir = cfg, run_dir
         self.device = pick_device(cfg.device)
         self.precision = pick_precision(cfg.precision, self.device)
         self.autocast = autocast_factory(self.device, self.precision)
         seed_everything(cfg.seed)
-        self.data, indices, self.summary = prepare_data(cfg)
+        self.data, indices, self.summary = prepare_data(cfg, data)
         self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
         K = self.data.num_classes
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
@@ -243,15 +243,16 @@ class Trainer:
         return self.run_dir
 
 
-def train(cfg: TrainConfig) -> Path:
-    """Start a new run in ``cfg.out``."""
+def train(cfg: TrainConfig, data=None) -> Path:
+    """Start a new run in ``cfg.out`` (on ``data``, an ImageSet, when given instead of
+    ``cfg.dataset``: the fit_resample samplers use this)."""
     cfg = cfg.resolved()
     run_dir = Path(cfg.out)
     if (run_dir / CHECKPOINT).exists():
         raise FileExistsError(f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
                               f"or choose another --out")
     run_dir.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(cfg, run_dir)
+    trainer = Trainer(cfg, run_dir, data)
     trainer.write_config()
     started = time.perf_counter()
     record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)

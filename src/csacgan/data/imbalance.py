@@ -52,7 +52,9 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
         ``drop_fraction`` must be given (``drop_fraction`` only with ``kind="step"``).
     drop_fraction : fraction of each minority class's (capped) images removed.
     max_per_class : cap applied to every class first; None for no cap.
-    kind : "step" or "linear".
+    kind : "step", "linear", or "none": the data as given (a user's own imbalanced set),
+        only capped by ``max_per_class``; its minority classes are those with at most
+        half the largest class's count (at least the smallest class).
     seed : the subsampling is deterministic for a seed.
 
     Returns
@@ -62,6 +64,8 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
     """
     labels = np.asarray(labels).astype(np.int64)
     num_classes = int(num_classes or labels.max() + 1)
+    if kind == "none":
+        return _as_given(labels, num_classes, imbalance_ratio, drop_fraction, max_per_class, seed)
     minority = sorted({int(c) for c in minority_classes})
     if (imbalance_ratio is None) == (drop_fraction is None):
         raise ImbalanceError("give exactly one of imbalance_ratio (rho) and drop_fraction")
@@ -121,4 +125,28 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
         minority_fraction=float(np.mean(counts < counts.max())) if kind == "step"
         else len(minority) / num_classes,
     )
+    return indices, summary
+
+
+def _as_given(labels, num_classes, imbalance_ratio, drop_fraction, max_per_class, seed):
+    if imbalance_ratio is not None or drop_fraction is not None:
+        raise ImbalanceError("imbalance 'none' keeps the data as given: leave out imbalance_ratio and drop_fraction")
+    counts = np.bincount(labels, minlength=num_classes)
+    empty = [c for c in range(num_classes) if counts[c] == 0]
+    if empty:
+        raise ImbalanceError(f"class(es) {empty} have no images")
+    rng = np.random.default_rng(seed)
+    kept = []
+    for c in range(num_classes):
+        members = np.flatnonzero(labels == c)
+        if max_per_class is not None and len(members) > max_per_class:
+            members = rng.choice(members, size=max_per_class, replace=False)
+        kept.append(members)
+    indices = np.sort(np.concatenate(kept))
+    counts = np.bincount(labels[indices], minlength=num_classes)
+    minority = sorted({int(c) for c in np.flatnonzero(counts <= counts.max() / 2)} | {int(counts.argmin())})
+    summary = ImbalanceSummary(kind="none", protocol="as-given", requested=float(counts.max() / counts.min()),
+                               minority_classes=minority, max_per_class=max_per_class, counts=counts.tolist(),
+                               imbalance_ratio=float(counts.max() / counts.min()),
+                               minority_fraction=len(minority) / num_classes)
     return indices, summary

@@ -150,6 +150,9 @@ def _source(name: str) -> IDXSource:
 
 def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = True) -> ImageSet:
     """Load a whole dataset as uint8 tensors, checking shapes and recording file md5s."""
+    if name == "npz":
+        from .arrays import load_npz
+        return load_npz(data_dir)
     source = _source(name)
     paths = locate(name, data_dir, download)
     tensors, files = {}, {}

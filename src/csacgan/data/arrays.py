@@ -1,0 +1,106 @@
+"""Image datasets from NumPy arrays: an ``.npz`` file (``--dataset npz``) or the arrays
+handed to a ``fit_resample`` sampler.
+
+Images may be (N, H, W), (N, C, H, W) or (N, H, W, C) with C = 1 or 3, uint8 in
+[0, 255] or floating point in [0, 1]; they are stored as uint8 (N, C, H, W). Labels
+may be any integers or strings; classes are their sorted unique values, numbered 0..K-1.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .idx import DataError, file_md5
+from .sources import ImageSet
+
+SIZES = (28, 32, 64)
+
+
+def to_nchw_uint8(images, where: str = "images") -> np.ndarray:
+    """Validated uint8 (N, C, H, W) from any of the accepted layouts and dtypes."""
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim == 4:
+        if x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+            x = np.moveaxis(x, -1, 1)
+    else:
+        raise DataError(f"{where}: expected images of shape (N, H, W), (N, C, H, W) or (N, H, W, C), "
+                        f"got {x.shape}")
+    if x.shape[1] not in (1, 3):
+        raise DataError(f"{where}: expected 1 (grayscale) or 3 (RGB) channels, got shape {x.shape}")
+    if x.shape[2] != x.shape[3] or x.shape[2] not in SIZES:
+        raise DataError(f"{where}: images must be square and {', '.join(map(str, SIZES))} pixels wide, "
+                        f"got {x.shape[2]}x{x.shape[3]}; resize them first")
+    if x.dtype == np.uint8:
+        return np.ascontiguousarray(x)
+    if np.issubdtype(x.dtype, np.floating):
+        if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1 or np.isnan(x).any()):
+            raise DataError(f"{where}: floating-point images must lie in [0, 1]")
+        return np.ascontiguousarray(np.round(x * 255).astype(np.uint8))
+    raise DataError(f"{where}: images must be uint8 or floating point, got {x.dtype}")
+
+
+def image_set_from_arrays(name: str, images, labels, test_images=None, test_labels=None,
+                          test_fraction: float = 0.2, seed: int = 0, files=None,
+                          classes=None) -> ImageSet:
+    """An :class:`ImageSet`; without a test split, a stratified ``test_fraction`` is held out."""
+    x = to_nchw_uint8(images, f"{name}: images")
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != len(x):
+        raise DataError(f"{name}: {len(x)} images but labels of shape {y.shape}; need one label per image")
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    if len(classes) < 2:
+        raise DataError(f"{name}: at least two classes are needed, found {len(classes)}")
+    codes = np.searchsorted(classes, y)
+    if test_images is None:
+        if test_fraction > 0:
+            from sklearn.model_selection import train_test_split
+            idx = np.arange(len(y))
+            counts = np.bincount(codes, minlength=len(classes))
+            stratify = codes if counts.min() >= 2 else None
+            train_idx, test_idx = train_test_split(idx, test_size=test_fraction, random_state=seed,
+                                                   stratify=stratify)
+        else:
+            train_idx, test_idx = np.arange(len(y)), np.arange(0)
+        tx, ty = x[test_idx], codes[test_idx]
+        x, codes = x[train_idx], codes[train_idx]
+    else:
+        tx = to_nchw_uint8(test_images, f"{name}: test_images")
+        ty_raw = np.asarray(test_labels)
+        if len(ty_raw) != len(tx):
+            raise DataError(f"{name}: {len(tx)} test images but {len(ty_raw)} test labels")
+        unknown = set(np.unique(ty_raw).tolist()) - set(classes.tolist())
+        if unknown:
+            raise DataError(f"{name}: test labels {sorted(unknown)} are not among the training classes")
+        if tx.shape[1:] != x.shape[1:]:
+            raise DataError(f"{name}: test images are {tx.shape[1:]}, training images {x.shape[1:]}")
+        ty = np.searchsorted(classes, ty_raw)
+    return ImageSet(name=name, train_images=torch.from_numpy(x), train_labels=torch.from_numpy(codes).long(),
+                    test_images=torch.from_numpy(np.ascontiguousarray(tx)),
+                    test_labels=torch.from_numpy(np.asarray(ty)).long(),
+                    class_names=tuple(str(c) for c in classes.tolist()), files=files or {})
+
+
+def load_npz(path: str | Path, seed: int = 0) -> ImageSet:
+    """``--dataset npz --data-dir FILE.npz``: arrays ``images`` and ``labels``, and
+    optionally ``test_images`` and ``test_labels``."""
+    if path is None:
+        raise DataError("--dataset npz needs --data-dir FILE.npz")
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file (--dataset npz needs --data-dir FILE.npz)")
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
+    missing = [k for k in ("images", "labels") if k not in arrays.files]
+    if missing:
+        raise DataError(f"{path}: missing array(s) {missing}; found {arrays.files}")
+    test = ("test_images" in arrays.files) and ("test_labels" in arrays.files)
+    return image_set_from_arrays(
+        str(path.name), arrays["images"], arrays["labels"],
+        arrays["test_images"] if test else None, arrays["test_labels"] if test else None,
+        seed=seed, files={"npz": {"path": str(path.resolve()), "md5": file_md5(path)}})
