@@ -6,7 +6,7 @@ import pytest
 
 from csacgan.experiments.grid import LEVELS, plan, run_grid
 
-TINY = {"max_steps": None, "max_per_class": 200,  # one short epoch, so w_c is updated once
+TINY = {"max_per_class": 200,  # two short epochs: w_c is updated after the first
         "n_per_class": 20, "evaluator_subset": 3000, "evaluator_epochs": 0.3,
         "metric_options": {"cas": {"steps": 15}, "ssim_diversity": {"pairs": 100}, "augmentation_gain": {"seeds": 1, "steps": 15}}}
 
@@ -41,6 +41,13 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, m
                 assert re.fullmatch(r"-?[\d.]+%?( ± [\d.]+)?", c), (c, row)
     for figure in ("class_distribution", "generated_zeros", "class_costs", "losses"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
+    # w_c was updated after epoch 1, so CostSensitive-ACGAN's second epoch is not ACGAN's
+    import torch
+    from csacgan.checkpoint import load_checkpoint
+    cs = load_checkpoint(out / "runs" / "cs-acgan-ratio95-s0")
+    plain = load_checkpoint(out / "runs" / "acgan-ratio95-s0")
+    assert cs["epoch"] == 2 and not torch.allclose(cs["method"]["class_costs"]["costs"], torch.full((10,), 0.1))
+    assert not torch.equal(cs["generator"]["fc.weight"], plain["generator"]["fc.weight"])
     # resumable: a second call trains nothing new and rebuilds the same tables
     before = {p: p.stat().st_mtime for p in out.glob("runs/*/checkpoint.pt")}
     again = run_grid(out, "quick", data_dir=str(mnist_path), progress=False, overrides=TINY).read_text()
