@@ -32,6 +32,12 @@ def write_json(obj, path: str | Path) -> None:
     atomic_write_text(json.dumps(obj, indent=2, default=str) + "\n", path)
 
 
+def append_jsonl(record: dict, path: str | Path) -> None:
+    """One JSON line appended to a log (log.jsonl, stats.jsonl)."""
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
 def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
     path = Path(run_dir) / CHECKPOINT
     if not path.is_file():

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from .checkpoint import CHECKPOINT, atomic_save, load_checkpoint, write_json
+from .checkpoint import CHECKPOINT, append_jsonl, atomic_save, load_checkpoint, write_json
 from .config import TrainConfig
 from .data.batches import RealBatches
 from .data.imbalance import make_imbalance
@@ -170,8 +170,7 @@ class Trainer:
         return path
 
     def log(self, record: dict) -> None:
-        with open(self.run_dir / "log.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_jsonl(record, self.run_dir / "log.jsonl")
         for key, value in record.items():
             if isinstance(value, (int, float)) and key not in ("epoch", "step"):
                 self.writer.add_scalar(key, value, self.global_step)
@@ -179,9 +178,8 @@ class Trainer:
                 self.writer.add_scalars(key, {str(i): v for i, v in enumerate(value)}, self.global_step)
 
     def log_stats(self, means: dict) -> None:
-        with open(self.run_dir / "stats.jsonl", "a") as f:
-            f.write(json.dumps({"epoch": self.epoch, "step": self.global_step,
-                                **{k: round(v, 5) for k, v in means.items()}}) + "\n")
+        append_jsonl({"epoch": self.epoch, "step": self.global_step,
+                      **{k: round(v, 5) for k, v in means.items()}}, self.run_dir / "stats.jsonl")
 
     # -- the loop ------------------------------------------------------------------
     def run(self) -> Path:
@@ -257,9 +255,8 @@ def train(cfg: TrainConfig, data=None) -> Path:
     started = time.perf_counter()
     record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)
     if record:
-        with open(run_dir / "log.jsonl", "a") as f:
-            f.write(json.dumps({"stage": "before_training", "epoch": 0, "step": 0,
-                                "seconds": round(time.perf_counter() - started, 2), **record}) + "\n")
+        append_jsonl({"stage": "before_training", "epoch": 0, "step": 0,
+                      "seconds": round(time.perf_counter() - started, 2), **record}, run_dir / "log.jsonl")
         trainer.save()
     return trainer.run()
 
