@@ -14,6 +14,12 @@ def _ints(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
 
 
+def _classes(text: str) -> list[int | str]:
+    """Comma-separated class indices or names."""
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    return [int(v) if v.lstrip("-").isdigit() else v for v in values]
+
+
 def _bool(text: str) -> bool:
     if text.lower() in ("1", "true", "yes", "on"):
         return True
@@ -39,12 +45,18 @@ def _add_train(sub) -> None:
                         "fake in D); balanced: class-balanced real batches, D's class loss on real "
                         "images only (draws the minority at rho 190). Explicit options below win.")
     g = p.add_argument_group("data and imbalance")
-    g.add_argument("--dataset", choices=["mnist", "fashion-mnist", "npz"], default=d.dataset,
-                   help="npz: --data-dir FILE.npz with arrays images and labels (optionally "
-                        "test_images, test_labels); use with --imbalance none for data already imbalanced")
-    g.add_argument("--data-dir", help="folder with the IDX files; else $CSACGAN_DATA_DIR, the user "
-                   "cache, /usr/share/datasets, else download")
-    g.add_argument("--minority", type=_ints, default=d.minority, help="minority class(es), e.g. 0 or 0,3")
+    g.add_argument("--dataset", choices=["mnist", "fashion-mnist", "cifar10", "imagefolder", "npz"],
+                   default=d.dataset,
+                   help="imagefolder: --data-dir DIR with one sub-folder of images per class (grayscale "
+                        "or RGB; optionally DIR/train and DIR/test); npz: --data-dir FILE.npz with arrays "
+                        "images and labels (optionally test_images, test_labels); users' data is kept "
+                        "as given unless --imbalance says otherwise")
+    g.add_argument("--data-dir", help="the dataset's folder or file; for mnist, fashion-mnist and cifar10 "
+                   "else $CSACGAN_DATA_DIR, the user cache, /usr/share/datasets, else download")
+    g.add_argument("--image-size", type=int, choices=[28, 32, 64], help="resize imagefolder, npz and "
+                   "cifar10 images to this square size (shorter side, then centre crop for folders)")
+    g.add_argument("--minority", type=_classes, default=d.minority,
+                   help="minority class(es), indices or names, e.g. 0 or 0,3 or defect")
     ratio = g.add_mutually_exclusive_group()
     ratio.add_argument("--imbalance-ratio", type=float, default=d.imbalance_ratio,
                        help="rho = largest class count / minority count (paper: 20, 40, 190)")
@@ -52,8 +64,10 @@ def _add_train(sub) -> None:
                        "minority class removed (the paper's other reading: 0.6, 0.8, 0.95)")
     g.add_argument("--max-per-class", type=int, default=d.max_per_class,
                    help="cap per class applied first (paper section 3.1: 5000)")
-    g.add_argument("--imbalance", choices=["step", "linear", "none"], default=d.imbalance,
-                   help="none: keep the data as given (only --max-per-class applies)")
+    g.add_argument("--imbalance", choices=["step", "linear", "exponential", "none"], default=d.imbalance,
+                   help="none: keep the data as given (only --max-per-class applies; the default for "
+                        "imagefolder and npz, step otherwise); exponential: long-tailed as in CIFAR-10-LT "
+                        "(--imbalance-ratio 100 --minority 9 gives Cao et al.'s counts)")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=int, default=None, help=f"epochs in total (default {d.epochs})")
     t.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (smoke runs)")
@@ -103,7 +117,7 @@ def _cmd_train(args) -> None:
             sys.exit("csacgan train: --out RUN_DIR is required (or --resume RUN_DIR)")
         cfg = TrainConfig(
             out=args.out, method=args.method, recipe=args.recipe, dataset=args.dataset,
-            data_dir=args.data_dir, minority=args.minority,
+            data_dir=args.data_dir, image_size=args.image_size, minority=args.minority,
             imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
             drop_fraction=args.drop_fraction, max_per_class=args.max_per_class, imbalance=args.imbalance,
             epochs=args.epochs or TrainConfig.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
@@ -137,6 +151,36 @@ def _cmd_generate(args) -> None:
     from .generate import generate
     out = generate(args.run, args.class_index, args.n, args.out, args.grid, args.seed)
     print(f"wrote {args.n} images of class {args.class_index} to {out}")
+
+
+def _add_augment(sub) -> None:
+    p = sub.add_parser("augment", help="write a rebalanced copy of the run's dataset",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Draw generated images from RUN_DIR and write a rebalanced copy of "
+                                   "its dataset in the layout it came in: an image folder (originals "
+                                   "copied, synthetic-*.png added) or an .npz (originals first, then "
+                                   "generated, with a 'synthetic' flag). Writes manifest.csv (one row per "
+                                   "image) and augment.json. The original data is only read.")
+    p.add_argument("--run", required=True, metavar="RUN_DIR", help="run folder written by 'csacgan train'")
+    p.add_argument("--out", required=True, metavar="DIR", help="new folder for the rebalanced copy")
+    p.add_argument("--strategy", default="auto", help="as imbalanced-learn's sampling_strategy: auto "
+                   "(every class up to the largest), minority, 'not minority', all, a float (minority / "
+                   "majority ratio), or JSON {\"class name\": target count}")
+    p.add_argument("--format", dest="fmt", choices=["auto", "imagefolder", "npz"], default="auto",
+                   help="auto: the dataset's own layout (npz for mnist, fashion-mnist and cifar10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated images")
+    p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
+    p.set_defaults(func=_cmd_augment)
+
+
+def _cmd_augment(args) -> None:
+    from .augment import augment
+    summary = augment(args.run, args.out, args.strategy, args.fmt, args.seed, args.data_dir)
+    width = max(len(str(c)) for c in summary["counts_before"])
+    print(f"{'class':{width}s}  {'before':>7s}  {'generated':>9s}  {'after':>7s}")
+    for c, before in summary["counts_before"].items():
+        print(f"{c:{width}s}  {before:7d}  {summary['generated'][c]:9d}  {summary['counts_after'][c]:7d}")
+    print(f"wrote {args.out} ({summary['format']}; manifest.csv lists every image)")
 
 
 def _add_reproduce(sub) -> None:
@@ -180,6 +224,7 @@ def main(argv=None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_generate(sub)
+    _add_augment(sub)
     _add_reproduce(sub)
     from .evaluate import add_parser as add_evaluate
     add_evaluate(sub)

@@ -14,6 +14,10 @@ RECIPES = {
 }
 
 
+# Users' own data: already imbalanced, so by default kept as given.
+USER_DATASETS = ("imagefolder", "npz", "arrays")
+
+
 @dataclass
 class TrainConfig:
     out: str = "runs/csacgan"
@@ -21,12 +25,13 @@ class TrainConfig:
     recipe: str = "balanced"
     dataset: str = "mnist"
     data_dir: str | None = None
+    image_size: int | None = None        # users' folders, arrays, CIFAR-10: resize to 28, 32 or 64
     # imbalance (csacgan.data.imbalance)
-    minority: list[int] = field(default_factory=lambda: [0])
+    minority: list[int | str] = field(default_factory=lambda: [0])   # indices or class names
     imbalance_ratio: float | None = 190.0
     drop_fraction: float | None = None
     max_per_class: int | None = 5000
-    imbalance: str = "step"
+    imbalance: str | None = None         # None: "none" for users' data (imagefolder, npz), else "step"
     # training
     epochs: int = 8
     max_steps: int | None = None
@@ -67,6 +72,8 @@ class TrainConfig:
         for key, value in RECIPES[self.recipe].items():
             if values[key] is None:
                 values[key] = value
+        if values["imbalance"] is None:
+            values["imbalance"] = "none" if values["dataset"] in USER_DATASETS else "step"
         if values["drop_fraction"] is not None:
             values["imbalance_ratio"] = None
         if values["imbalance"] == "none":  # the data as given

@@ -48,6 +48,7 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
         report = {}
     report.update({"run": str(run_dir), "step": ckpt["global_step"], "epoch": ckpt["epoch"],
                    "method": cfg.method, "recipe": cfg.recipe, "n_per_class": n_per_class, "seed": seed,
+                   "class_names": list(data.class_names),
                    "imbalance": summary.to_dict(), "evaluator": evaluator.info, "environment": environment()})
     report.setdefault("metrics", {})
     report.setdefault("seconds", {})
@@ -67,7 +68,7 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
     from .metrics.classifier_accuracy import accuracy_by_class
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())["config"]
-    data = load_dataset(config["dataset"], data_dir or config["data_dir"])
+    data = load_dataset(config["dataset"], data_dir or config["data_dir"], image_size=config.get("image_size"))
     evaluator = load_or_train_evaluator(data, 0, evaluator_epochs, None, progress)
     # Seconds per epoch, summed over records: a run stopped inside an epoch and resumed
     # logs that epoch twice; epoch 0 is a method's stage before training (BAGAN's autoencoder).
@@ -101,8 +102,10 @@ def format_table(report: dict) -> str:
     header = ["class"] + [f"{label} (real)" for _, label, _ in columns]
     classes = list(next(iter(m[c[0]]["per_class"] for c in columns)).keys()) if columns else []
     rows = []
+    names = report.get("class_names") or []
     for key in classes + ["all"]:
-        row = [key]
+        named = key != "all" and key.isdigit() and int(key) < len(names) and names[int(key)] != key
+        row = [f"{key} {names[int(key)]}" if named else key]
         for name, _, fmt in columns:
             gen = m[name]["overall"] if key == "all" else m[name]["per_class"][key]
             real = m[name]["real"]["overall"] if key == "all" else m[name]["real"]["per_class"][key]
@@ -111,8 +114,7 @@ def format_table(report: dict) -> str:
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     lines = [f"{report['run']}: {report['method']} ({report['recipe']}), step {report['step']}, "
              f"rho {report['imbalance']['imbalance_ratio']:.1f}, {report['n_per_class']} images per class",
-             f"evaluator: {report['evaluator'].get('arch')}, real test accuracy "
-             f"{report['evaluator'].get('test_accuracy', float('nan')):.4f}"]
+             _evaluator_line(report["evaluator"])]
     if columns:
         lines += ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
                   "  ".join("-" * w for w in widths)]
@@ -127,6 +129,20 @@ def format_table(report: dict) -> str:
             lines.append(f"{setup:16s} " + " ".join(f"{c:>18s}" for c in cells))
     lines.append("seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()))
     return "\n".join(lines)
+
+
+def _evaluator_line(info: dict) -> str:
+    """The evaluator's own accuracy on real test images: how far its judgements can be trusted."""
+    line = (f"evaluator: {info.get('arch')}, real test accuracy {info.get('test_accuracy', float('nan')):.4f}"
+            + (f" on {info['test_images']} images" if "test_images" in info else ""))
+    per_class = info.get("test_accuracy_per_class")
+    if per_class:
+        line += "; per class " + ", ".join(f"{k} {v:.2f}" for k, v in per_class.items() if v is not None)
+        weak = [k for k, v in per_class.items() if v is not None and v < 0.9]
+        if weak:
+            line += (f"\n  warning: the evaluator recognises under 90% of real {', '.join(weak)}; "
+                     f"accuracy and FID for those classes are weak evidence")
+    return line
 
 
 def add_parser(sub) -> None:

@@ -18,8 +18,22 @@ from .sources import ImageSet
 SIZES = (28, 32, 64)
 
 
-def to_nchw_uint8(images, where: str = "images") -> np.ndarray:
-    """Validated uint8 (N, C, H, W) from any of the accepted layouts and dtypes."""
+def resize_uint8(images: torch.Tensor, size) -> torch.Tensor:
+    """uint8 (N, C, H, W) images resized to size x size, or to (H, W) (bilinear,
+    antialiased), in chunks."""
+    import torch.nn.functional as F
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+    out = []
+    for start in range(0, len(images), 4096):
+        x = images[start:start + 4096].float()
+        x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+        out.append(x.round_().clamp_(0, 255).to(torch.uint8))
+    return torch.cat(out) if out else images.new_zeros((0, images.shape[1]) + size)
+
+
+def to_nchw_uint8(images, where: str = "images", image_size: int | None = None) -> np.ndarray:
+    """Validated uint8 (N, C, H, W) from any of the accepted layouts and dtypes; resized
+    to ``image_size`` (28, 32 or 64) when given, else already square of one of those sizes."""
     x = np.asarray(images)
     if x.ndim == 3:
         x = x[:, None]
@@ -31,9 +45,19 @@ def to_nchw_uint8(images, where: str = "images") -> np.ndarray:
                         f"got {x.shape}")
     if x.shape[1] not in (1, 3):
         raise DataError(f"{where}: expected 1 (grayscale) or 3 (RGB) channels, got shape {x.shape}")
+    if image_size is not None:
+        if image_size not in SIZES:
+            raise DataError(f"--image-size must be one of {', '.join(map(str, SIZES))}, got {image_size}")
+        if x.shape[2:] != (image_size, image_size):
+            x = resize_uint8(torch.from_numpy(to_nchw_uint8_any(x, where)), image_size).numpy()
     if x.shape[2] != x.shape[3] or x.shape[2] not in SIZES:
         raise DataError(f"{where}: images must be square and {', '.join(map(str, SIZES))} pixels wide, "
-                        f"got {x.shape[2]}x{x.shape[3]}; resize them first")
+                        f"got {x.shape[2]}x{x.shape[3]}; resize them first (or pass --image-size)")
+    return to_nchw_uint8_any(x, where)
+
+
+def to_nchw_uint8_any(x: np.ndarray, where: str) -> np.ndarray:
+    """uint8 from uint8 or [0, 1] floats, any size."""
     if x.dtype == np.uint8:
         return np.ascontiguousarray(x)
     if np.issubdtype(x.dtype, np.floating):
@@ -45,9 +69,12 @@ def to_nchw_uint8(images, where: str = "images") -> np.ndarray:
 
 def image_set_from_arrays(name: str, images, labels, test_images=None, test_labels=None,
                           test_fraction: float = 0.2, seed: int = 0, files=None,
-                          classes=None) -> ImageSet:
-    """An :class:`ImageSet`; without a test split, a stratified ``test_fraction`` is held out."""
-    x = to_nchw_uint8(images, f"{name}: images")
+                          classes=None, class_names=None, image_size: int | None = None) -> ImageSet:
+    """An :class:`ImageSet`; without a test split, a stratified ``test_fraction`` is held out.
+
+    ``classes``: the label values, in class order (default: the sorted unique labels);
+    ``class_names``: their names (default: the values as text)."""
+    x = to_nchw_uint8(images, f"{name}: images", image_size)
     y = np.asarray(labels)
     if y.ndim != 1 or len(y) != len(x):
         raise DataError(f"{name}: {len(x)} images but labels of shape {y.shape}; need one label per image")
@@ -68,7 +95,7 @@ def image_set_from_arrays(name: str, images, labels, test_images=None, test_labe
         tx, ty = x[test_idx], codes[test_idx]
         x, codes = x[train_idx], codes[train_idx]
     else:
-        tx = to_nchw_uint8(test_images, f"{name}: test_images")
+        tx = to_nchw_uint8(test_images, f"{name}: test_images", image_size or x.shape[-1])
         ty_raw = np.asarray(test_labels)
         if len(ty_raw) != len(tx):
             raise DataError(f"{name}: {len(tx)} test images but {len(ty_raw)} test labels")
@@ -81,10 +108,10 @@ def image_set_from_arrays(name: str, images, labels, test_images=None, test_labe
     return ImageSet(name=name, train_images=torch.from_numpy(x), train_labels=torch.from_numpy(codes).long(),
                     test_images=torch.from_numpy(np.ascontiguousarray(tx)),
                     test_labels=torch.from_numpy(np.asarray(ty)).long(),
-                    class_names=tuple(str(c) for c in classes.tolist()), files=files or {})
+                    class_names=tuple(class_names or (str(c) for c in classes.tolist())), files=files or {})
 
 
-def load_npz(path: str | Path, seed: int = 0) -> ImageSet:
+def load_npz(path: str | Path, seed: int = 0, image_size: int | None = None) -> ImageSet:
     """``--dataset npz --data-dir FILE.npz``: arrays ``images`` and ``labels``, and
     optionally ``test_images`` and ``test_labels``."""
     if path is None:
@@ -103,4 +130,5 @@ def load_npz(path: str | Path, seed: int = 0) -> ImageSet:
     return image_set_from_arrays(
         str(path.name), arrays["images"], arrays["labels"],
         arrays["test_images"] if test else None, arrays["test_labels"] if test else None,
-        seed=seed, files={"npz": {"path": str(path.resolve()), "md5": file_md5(path)}})
+        seed=seed, image_size=image_size,
+        files={"npz": {"path": str(path.resolve()), "md5": file_md5(path) + (f"-s{image_size}" if image_size else "")}})

@@ -10,6 +10,11 @@ rho = 190 leaves 26. Both are supported and every summary says which was used.
 
 Linear imbalance: class counts fall linearly from the largest to
 ``largest / imbalance_ratio``, the listed minority classes smallest.
+
+Exponential (long-tailed) imbalance, as in CIFAR-10-LT (Cao et al. 2019): the class of
+rank r (0 = largest) keeps ``largest * rho^(-r / (K - 1))``. Ranks: the listed minority
+classes smallest (the first listed the smallest of all), the others by decreasing index
+above them, so ``--minority 9`` gives Cao et al.'s order (class 0 largest, 9 smallest).
 """
 from __future__ import annotations
 
@@ -52,7 +57,7 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
         ``drop_fraction`` must be given (``drop_fraction`` only with ``kind="step"``).
     drop_fraction : fraction of each minority class's (capped) images removed.
     max_per_class : cap applied to every class first; None for no cap.
-    kind : "step", "linear", or "none": the data as given (a user's own imbalanced set),
+    kind : "step", "linear", "exponential", or "none": the data as given (a user's own imbalanced set),
         only capped by ``max_per_class``; its minority classes are those with at most
         half the largest class's count (at least the smallest class).
     seed : the subsampling is deterministic for a seed.
@@ -66,11 +71,12 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
     num_classes = int(num_classes or labels.max() + 1)
     if kind == "none":
         return _as_given(labels, num_classes, imbalance_ratio, drop_fraction, max_per_class, seed)
-    minority = sorted({int(c) for c in minority_classes})
+    listed = list(dict.fromkeys(int(c) for c in minority_classes))  # order kept, duplicates dropped
+    minority = sorted(listed)
     if (imbalance_ratio is None) == (drop_fraction is None):
         raise ImbalanceError("give exactly one of imbalance_ratio (rho) and drop_fraction")
-    if kind not in ("step", "linear"):
-        raise ImbalanceError(f"unknown imbalance kind {kind!r}: use 'step' or 'linear'")
+    if kind not in ("step", "linear", "exponential"):
+        raise ImbalanceError(f"unknown imbalance kind {kind!r}: use 'step', 'linear', 'exponential' or 'none'")
     if not minority:
         raise ImbalanceError("at least one minority class is needed")
     bad = [c for c in minority if not 0 <= c < num_classes]
@@ -99,12 +105,17 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
                 target[c] = min(int(round(largest / imbalance_ratio)), capped[c])
             else:
                 target[c] = int(round(capped[c] * (1 - drop_fraction)))
-    else:
+    elif kind == "linear":
         order = minority + majority  # smallest first
         smallest = largest / imbalance_ratio
         for rank, c in enumerate(order):
             wanted = smallest + (largest - smallest) * rank / (num_classes - 1)
             target[c] = min(int(round(wanted)), capped[c])
+    else:
+        order = majority + listed[::-1]  # largest first
+        for rank, c in enumerate(order):
+            wanted = largest * imbalance_ratio ** (-rank / (num_classes - 1))
+            target[c] = min(int(wanted), capped[c])  # floored, as Cao et al.'s code does
     empty = [c for c in range(num_classes) if target[c] < 1]
     if empty:
         raise ImbalanceError(f"class(es) {empty} would keep no image (largest class {largest}, "

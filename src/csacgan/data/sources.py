@@ -1,4 +1,6 @@
-"""Image sources: MNIST and Fashion-MNIST from their standard IDX files.
+"""Image sources: MNIST and Fashion-MNIST from their standard IDX files; ``load_dataset``
+also dispatches to CIFAR-10 (``cifar.py``), users' folders (``folders.py``) and arrays
+(``arrays.py``).
 
 Where files are looked for, in order (see README, "Data"):
 1. ``--data-dir`` (an explicit folder: if the files are not there, that is an error);
@@ -144,15 +146,31 @@ def locate(name: str, data_dir: str | Path | None = None, download: bool = True)
 
 def _source(name: str) -> IDXSource:
     if name not in SOURCES:
-        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(SOURCES)}.")
+        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
     return SOURCES[name]
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = True) -> ImageSet:
-    """Load a whole dataset as uint8 tensors, checking shapes and recording file md5s."""
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "imagefolder", "npz")
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = True,
+                 image_size: int | None = None, progress: bool = False) -> ImageSet:
+    """Load a whole dataset as uint8 tensors, checking shapes and recording file md5s.
+
+    ``image_size`` resizes (users' folders and arrays, CIFAR-10); MNIST and
+    Fashion-MNIST stay 28 x 28 as in the paper.
+    """
     if name == "npz":
         from .arrays import load_npz
-        return load_npz(data_dir)
+        return load_npz(data_dir, image_size=image_size)
+    if name == "imagefolder":
+        from .folders import load_image_folder
+        return load_image_folder(data_dir, image_size, progress=progress)
+    if name == "cifar10":
+        from .cifar import load_cifar10
+        return load_cifar10(data_dir, download, image_size)
+    if image_size not in (None, 28):
+        raise DataError(f"{name} is 28x28; --image-size applies to imagefolder, npz and cifar10")
     source = _source(name)
     paths = locate(name, data_dir, download)
     tensors, files = {}, {}

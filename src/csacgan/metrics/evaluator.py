@@ -1,5 +1,5 @@
 """The evaluator: torchvision's ResNet-18, as in the paper's Table 5, trained on the
-full, balanced real training set and cached.
+full real training split of the dataset (MNIST: all 60000 images) and cached.
 
 Adaptation to 1 x 28 x 28 (or C x H x W) inputs: the 7x7 stride-2 stem and its max
 pool are replaced by one 3x3 stride-2 convolution (28 -> 14 -> 7 -> 4 -> 2 through the
@@ -116,10 +116,35 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     return model.eval()
 
 
+MIN_STEPS = 600  # a small user dataset still gets this many optimizer steps
+IMBALANCED = 2.0  # largest / smallest class count above which the loss is class-weighted
+
+
+def _training_plan(data: ImageSet, epochs: float, train_subset: int | None, batch_size: int = 128):
+    """(epochs, class weights or None) actually used for this data.
+
+    Users' data can be small and imbalanced: the evaluator then trains for at least
+    MIN_STEPS steps, with a loss weighted by inverse class frequency (scikit-learn's
+    "balanced" weights) so that it does not learn to ignore the rare class it is meant
+    to judge. MNIST and other balanced sets are unaffected (the cache keys stay the same).
+    """
+    labels = data.train_labels[:train_subset] if train_subset else data.train_labels
+    counts = torch.bincount(labels, minlength=data.num_classes).float()
+    weights = None
+    if counts.min() > 0 and counts.max() / counts.min() > IMBALANCED:
+        weights = len(labels) / (data.num_classes * counts)
+    if not train_subset:
+        epochs = max(epochs, MIN_STEPS / max(1, len(labels) // batch_size))
+    return epochs, weights
+
+
 def evaluator_path(data: ImageSet, seed: int, epochs: float, train_subset: int | None) -> Path:
     md5 = hashlib.md5("".join(f["md5"] for f in data.files.values()).encode()).hexdigest()[:10]
     subset = f"-n{train_subset}" if train_subset else ""
-    return user_cache_dir() / "evaluators" / f"{data.name}-{md5}-{ARCH}-e{epochs:g}{subset}-s{seed}.pt"
+    epochs, weights = _training_plan(data, epochs, train_subset)
+    balanced = "-cw" if weights is not None else ""
+    name = data.name.replace("/", "_").replace(" ", "_")
+    return user_cache_dir() / "evaluators" / f"{name}-{md5}-{ARCH}-e{epochs:g}{balanced}{subset}-s{seed}.pt"
 
 
 def load_or_train_evaluator(data: ImageSet, seed: int = 0, epochs: float = 2,
@@ -138,13 +163,21 @@ def load_or_train_evaluator(data: ImageSet, seed: int = 0, epochs: float = 2,
     images, labels = data.train_images, data.train_labels
     if train_subset:
         images, labels = images[:train_subset], labels[:train_subset]
+    epochs, weights = _training_plan(data, epochs, train_subset)
     started = time.perf_counter()
-    train_classifier(model, images, labels, epochs, seed, progress=progress, desc=f"evaluator ({ARCH})")
+    train_classifier(model, images, labels, epochs, seed, progress=progress, desc=f"evaluator ({ARCH})",
+                     class_weights=weights)
     seconds = time.perf_counter() - started
-    accuracy = (model.predict(data.test_images) == data.test_labels).float().mean().item()
-    model.info = {"arch": ARCH, "dataset": data.name, "seed": seed, "epochs": epochs,
+    if len(data.test_labels) == 0:
+        raise ValueError(f"{data.name} has no test images: the evaluator cannot be checked")
+    correct = (model.predict(data.test_images) == data.test_labels).float()
+    per_class = [correct[data.test_labels == c].mean().item() if (data.test_labels == c).any() else None
+                 for c in range(data.num_classes)]
+    model.info = {"arch": ARCH, "dataset": data.name, "seed": seed, "epochs": round(epochs, 3),
+                  "class_weighted_loss": weights is not None,
                   "train_images": len(images), "train_seconds": round(seconds, 1),
-                  "test_accuracy": accuracy, "path": str(path),
+                  "test_accuracy": correct.mean().item(), "test_images": len(correct),
+                  "test_accuracy_per_class": dict(zip(data.class_names, per_class)), "path": str(path),
                   "data_md5": {k: v["md5"] for k, v in data.files.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_save({"state_dict": model.state_dict(), "info": model.info}, path)

@@ -62,10 +62,14 @@ def _scores(ctx: EvalContext, distance) -> dict:
     out = {"overall": distance(test_f, fake_f), "per_class": {},
            "real": {"overall": distance(test_f, ref_f), "per_class": {}}}
     scores, real_scores = [], []
+
+    def guarded(real, fake):  # a rare class may have a single test image: no covariance, NaN
+        return distance(real, fake) if min(len(real), len(fake)) >= 2 else float("nan")
+
     for c in range(ctx.num_classes):
         t = test_f[ctx.data.test_labels == c]
-        scores.append(distance(t, fake_f[ctx.labels == c]))
-        real_scores.append(distance(t, ref_f[ref_labels == c]))
+        scores.append(guarded(t, fake_f[ctx.labels == c]))
+        real_scores.append(guarded(t, ref_f[ref_labels == c]))
     out["per_class"], out["real"]["per_class"] = per_class(scores), per_class(real_scores)
     return out
 

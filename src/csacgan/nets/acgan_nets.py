@@ -15,6 +15,17 @@ Choices the paper leaves open, all configurable:
   reading. ACGAN's own discriminator (Odena et al. 2017), which the paper says it
   started from, alternates strides 2 and 1;
 - BatchNorm in the generator (as in ACGAN and DCGAN), none in the discriminator.
+
+Other shapes (users' data, ``network_arguments``), 1 or 3 channels, any class count:
+
+| input       | generator: Linear to       | G strides       | D input | D strides  | D features |
+|-------------|----------------------------|-----------------|---------|------------|------------|
+| C x 28 x 28 | 128 x 7 x 7                | 2, 2, 1, 1, 1   | 32x32   | 2, 1, 2, 1 | 128 x 8 x 8 |
+| C x 32 x 32 | 128 x 8 x 8                | 2, 2, 1, 1, 1   | 32x32   | 2, 1, 2, 1 | 128 x 8 x 8 |
+| C x 64 x 64 | 128 x 8 x 8                | 2, 2, 2, 1, 1   | 64x64   | 2, 2, 2, 1 | 128 x 8 x 8 |
+
+At 64 x 64 one stride-1 layer of each network becomes stride 2, so both work at the
+same feature-map sizes as at 32 x 32 (rather than 4x the compute at full resolution).
 """
 from __future__ import annotations
 
@@ -48,21 +59,24 @@ class Dropout(nn.Module):
 class Generator(nn.Module):
     def __init__(self, num_classes: int = 10, latent_dim: int = 100, out_channels: int = 1,
                  image_size: int = 28, channels=(128, 64, 32, 32, 16), batch_norm: bool = True,
-                 conditional: bool = True):
+                 conditional: bool = True, strides=(2, 2, 1, 1, 1)):
         super().__init__()
-        if image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4, got {image_size}")
+        upscale = 1
+        for s in strides:
+            upscale *= s
+        if image_size % upscale or len(strides) != 5 or any(s not in (1, 2) for s in strides):
+            raise ValueError(f"image_size {image_size} with generator strides {list(strides)}: need 5 "
+                             f"strides of 1 or 2 whose product divides the image size")
         self.config = dict(num_classes=num_classes, latent_dim=latent_dim, out_channels=out_channels,
                            image_size=image_size, channels=list(channels), batch_norm=batch_norm,
-                           conditional=conditional)
+                           conditional=conditional, strides=list(strides))
         self.num_classes, self.latent_dim, self.conditional = num_classes, latent_dim, conditional
         c = list(channels)
-        self.start = image_size // 4
+        self.start = image_size // upscale
         # conditional=False is BAGAN's decoder: the class enters only through the latent.
         self.fc = nn.Linear(latent_dim + (num_classes if conditional else 0), c[0] * self.start ** 2)
         self.fc_norm = nn.BatchNorm1d(c[0] * self.start ** 2) if batch_norm else nn.Identity()
         layers = []
-        strides = (2, 2, 1, 1, 1)
         widths = c + [out_channels]
         for i, stride in enumerate(strides):
             last = i == len(strides) - 1
@@ -117,11 +131,13 @@ def network_arguments(num_classes: int, image_shape, g_channels=None, d_channels
                       d_strides=None, latent_dim: int = 100, g_batch_norm: bool = True):
     """Constructor arguments of the generator and discriminator for this data shape."""
     c, h, w = image_shape
-    if h != w:
-        raise ValueError(f"square images are needed, got {h}x{w}")
+    if h != w or h not in (28, 32, 64):
+        raise ValueError(f"images must be 28x28, 32x32 or 64x64, got {h}x{w}")
     g_kwargs = dict(num_classes=num_classes, latent_dim=latent_dim, out_channels=c, image_size=h,
                     batch_norm=g_batch_norm)
     d_kwargs = dict(num_classes=num_classes, in_channels=c, image_size=h, pad_to=32 if h == 28 else h)
+    if h == 64:  # see the table in the module docstring
+        g_kwargs["strides"], d_kwargs["strides"] = (2, 2, 2, 1, 1), (2, 2, 2, 1)
     if g_channels:
         g_kwargs["channels"] = tuple(g_channels)
     if d_channels:
