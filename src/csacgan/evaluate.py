@@ -49,6 +49,8 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     report.update({"run": str(run_dir), "step": ckpt["global_step"], "epoch": ckpt["epoch"],
                    "method": cfg.method, "recipe": cfg.recipe, "n_per_class": n_per_class, "seed": seed,
                    "class_names": list(data.class_names),
+                   "test_images_per_class": dict(zip(data.class_names, torch.bincount(
+                       data.test_labels, minlength=K).tolist())),
                    "imbalance": summary.to_dict(), "evaluator": evaluator.info, "environment": environment()})
     report.setdefault("metrics", {})
     report.setdefault("seconds", {})
@@ -127,8 +129,17 @@ def format_table(report: dict) -> str:
             cells = [f"{values[k]['mean']:.4f} +- {values[k]['std']:.4f}"
                      for k in ("balanced_accuracy", "minority_recall", "macro_f1")]
             lines.append(f"{setup:16s} " + " ".join(f"{c:>18s}" for c in cells))
+    few = report.get("test_images_per_class") or {}
+    few = {k: v for k, v in few.items() if v < FEW_TEST_IMAGES}
+    if few and ("fid" in m or "kid" in m):
+        lines.append(f"note: per-class FID/KID compare against real test images; with fewer than "
+                     f"{FEW_TEST_IMAGES} of them ({', '.join(f'{k}: {v}' for k, v in few.items())}) those "
+                     f"per-class values are noise, and NaN below 2")
     lines.append("seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()))
     return "\n".join(lines)
+
+
+FEW_TEST_IMAGES = 50
 
 
 def _evaluator_line(info: dict) -> str:
