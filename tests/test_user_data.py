@@ -191,3 +191,16 @@ def test_networks_for_each_shape(shape):
     source, classes = D(x)
     assert x.shape == (2,) + shape and classes.shape == (2, 4) and source.shape == (2,)
     assert D.feature_dim == 128 * 8 * 8                           # same feature maps as at 32x32
+
+
+@pytest.mark.parametrize("method", ["acgan", "bagan"])
+def test_64_pixel_rgb_trains_for_every_method(tmp_path, method):
+    from csacgan.checkpoint import load_generator
+    rng = np.random.default_rng(2)
+    np.savez(tmp_path / "big.npz", images=rng.integers(0, 255, (40, 3, 64, 64), dtype=np.uint8),
+             labels=np.arange(40) % 2)
+    main(["train", "--dataset", "npz", "--data-dir", str(tmp_path / "big.npz"), "--method", method,
+          "--max-steps", "2", "--autoencoder-epochs", "1", "--out", str(tmp_path / "run"), *NARROW])
+    generator, _ = load_generator(tmp_path / "run")
+    import torch
+    assert generator(torch.randn(2, 100), torch.tensor([0, 1])).shape == (2, 3, 64, 64)
