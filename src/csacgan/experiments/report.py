@@ -74,6 +74,16 @@ def _table(header, rows) -> list[str]:
            ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
+def _seeds_sentence(planned: int, done: list, total: int) -> str:
+    """How many seeds the cells average: the planned number, or fewer while the grid is unfinished."""
+    seeds = sorted({r["seed"] for r in done})
+    if len(done) == total:
+        return f"Cells are mean ± std over {planned} seed(s)."
+    return (f"**Unfinished grid**: {planned} seed(s) planned; evaluated so far: seed(s) "
+            f"{', '.join(map(str, seeds)) or 'none'}. Cells average the seeds evaluated for them "
+            f"(no ± where only one).")
+
+
 def write_report(grid_dir: str | Path) -> Path:
     """Write ``report.md`` and ``figures/*.png`` into the grid folder; returns the report path."""
     grid_dir = Path(grid_dir)
@@ -104,7 +114,7 @@ def write_report(grid_dir: str | Path) -> Path:
               + (f" (at most {settings['max_steps']} steps)" if settings.get("max_steps") else "")
               + f", batch {settings['batch_size']}, BAGAN autoencoder {settings['autoencoder_epochs']} epoch(s), "
               f"at most {settings['max_per_class']} images per class; metrics on {settings['n_per_class']} "
-              f"generated images per class. Cells are mean ± std over {grid['seeds']} seed(s).", ""]
+              f"generated images per class. " + _seeds_sentence(grid["seeds"], done, len(runs)), ""]
 
     # Table 3 -----------------------------------------------------------------------
     lines += ["## Table 3: imbalance", ""]
