@@ -161,11 +161,8 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
 
 
 def _source_paths(kind, payload) -> list[Path]:
-    if kind == "imagefolder":
-        return [payload[0]]
-    if kind == "npz":
-        return [payload[0]]
-    return []
+    """The user's folder or file (built-in datasets are read from their IDX/pickle files)."""
+    return [payload[0]] if kind in ("imagefolder", "npz") else []
 
 
 def _png(array_chw: np.ndarray, path: Path) -> None:

@@ -68,10 +68,15 @@ def scan_image_folder(root: str | Path, classes: list[str] | None = None) -> tup
     return found, items
 
 
-def _read(path: Path):
+def _read(path: Path, digest) -> "Image.Image":
+    """Decode one file, feeding its bytes to ``digest`` (each file is read once)."""
+    import io
+
     from PIL import Image
+    raw = path.read_bytes()
+    digest.update(hashlib.md5(raw).digest())
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(raw)) as image:
             image.load()
             return image.copy()
     except Exception as exc:  # PIL raises several types for bad files
@@ -82,8 +87,11 @@ def read_images(items: list[tuple[Path, int]], image_size: int | None, progress:
     """uint8 (N, C, H, W) array of the files, and a digest of their bytes and the settings."""
     from torchvision.transforms import functional as TF
     from tqdm.auto import tqdm
-    pictures = [_read(path) for path, _ in tqdm(items, desc="reading images", unit="img",
-                                                  disable=not progress or len(items) < 2000, leave=False)]
+    digest = hashlib.md5()
+    for path, label in items:
+        digest.update(f"{label}:{path.name};".encode())
+    pictures = [_read(path, digest) for path, _ in tqdm(items, desc="reading images", unit="img",
+                                                          disable=not progress or len(items) < 2000, leave=False)]
     gray = all(p.mode in GRAYSCALE_MODES for p in pictures)
     if image_size is None:
         first = pictures[0].size
@@ -104,10 +112,7 @@ def read_images(items: list[tuple[Path, int]], image_size: int | None, progress:
             p = TF.center_crop(TF.resize(p, image_size, antialias=True), [image_size, image_size])
         a = np.asarray(p, dtype=np.uint8)
         arrays.append(a[None] if gray else a.transpose(2, 0, 1))
-    digest = hashlib.md5(f"size={image_size};mode={mode}".encode())
-    for path, label in items:
-        digest.update(f"{label}:{path.name}:".encode())
-        digest.update(hashlib.md5(path.read_bytes()).digest())
+    digest.update(f"size={image_size};mode={mode}".encode())
     return np.stack(arrays), digest.hexdigest()
 
 
