@@ -38,22 +38,32 @@ class Dropout(nn.Module):
     """Inverted dropout whose mask comes from random 15-bit integers.
 
     Same scaling as ``nn.Dropout``; the drop probability is rounded to a multiple of
-    2^-15 (0.3 becomes 0.29999). Written by hand because on the CPU ``bernoulli_`` took
-    36% of a whole training step and ``torch.rand`` still 17% (profiled); filling an
-    int16 tensor with ``random_`` is 3.8x faster than ``torch.rand`` of the same shape.
+    2^-15 (0.3 becomes 0.29999). Written by hand because on the CPU the usual ways are
+    slow (profiled on the training step): ``bernoulli_`` took 36% of a whole step,
+    ``torch.rand`` 17%, and any boolean mask (``masked_fill``, ``where``, bool to float)
+    runs 5-10x slower than arithmetic on the same number of elements. So: each random
+    63-bit integer gives four 15-bit draws (its 16-bit chunks, top bit masked off;
+    ``random_`` on int64 for a quarter of the units is about 5x faster than on int16
+    for all of them), and the 0/1 mask is made with integer arithmetic, not comparisons.
     """
 
     def __init__(self, p: float):
         super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
         self.threshold = round(p * 32768)
+        self.scale = 1.0 / (1.0 - p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0:
+        if not self.training or self.threshold == 0:
             return x
-        # int16 random_() draws uniformly from [0, 2^15 - 1]
-        keep = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_() >= self.threshold
-        return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
+        n = x.numel()
+        # int64 random_() draws uniformly from [0, 2^63 - 1]: all 63 bits are fair coins
+        words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()
+        draws = words.view(torch.int16)[:n].view(x.shape).bitwise_and_(0x7FFF)  # uniform in [0, 2^15)
+        keep = draws.sub_(self.threshold - 1).clamp_(0, 1)  # 1 where draw >= threshold, else 0
+        return x * keep.to(x.dtype).mul_(self.scale)
 
 
 class Generator(nn.Module):

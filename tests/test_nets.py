@@ -1,0 +1,61 @@
+import math
+
+import pytest
+import torch
+
+from conftest import tiny_config
+from csacgan.nets.acgan_nets import Dropout
+from csacgan.train import Trainer
+
+
+def test_dropout_drops_p_of_the_units_independently_and_scales_the_rest():
+    torch.manual_seed(0)
+    p, n = 0.3, 1 << 22
+    drop = Dropout(p)
+    x = torch.ones(n, requires_grad=True)
+    y = drop(x)
+    dropped = y == 0
+    sigma = math.sqrt(p * (1 - p) / n)
+    assert abs(dropped.float().mean().item() - p) < 5 * sigma
+    # each of the four 15-bit draws cut from one random 64-bit word has the same rate...
+    per_chunk = dropped.view(-1, 4).float().mean(0)
+    assert (per_chunk - p).abs().max().item() < 5 * sigma * 2
+    # ...and neighbours are independent: P(both dropped) = p^2
+    both = (dropped.view(-1, 4)[:, 0] & dropped.view(-1, 4)[:, 1]).float().mean().item()
+    assert abs(both - p * p) < 5 * math.sqrt(p * p * (1 - p * p) / (n // 4))
+    assert torch.allclose(y[~dropped], torch.full_like(y[~dropped], 1 / (1 - p)))
+    y.sum().backward()
+    assert torch.equal(x.grad == 0, dropped)
+    # a different mask on the next call; none in eval mode
+    assert not torch.equal(drop(torch.ones(4096)) == 0, drop(torch.ones(4096)) == 0)
+    drop.eval()
+    assert torch.equal(drop(x), x)
+
+
+def test_dropout_keeps_shape_and_dtype_for_sizes_not_divisible_by_four():
+    drop = Dropout(0.3)
+    for shape in [(3, 5, 7), (1,), (2, 3)]:
+        for dtype in (torch.float32, torch.bfloat16):
+            y = drop(torch.ones(shape, dtype=dtype))
+            assert y.shape == shape and y.dtype == dtype
+
+
+@pytest.mark.parametrize("method", ["acgan", "cs-acgan"])
+def test_generator_step_ignores_discriminator_gradients(tmp_path, mnist_path, method):
+    """G's update with D frozen equals G's update when D's weight gradients are computed
+    too (and thrown away): freezing D during G's backward changes only the speed."""
+    cfg = tiny_config(tmp_path, mnist_path, method=method, precision="fp32", max_per_class=40,
+                      imbalance_ratio=4).resolved()
+    trainer = Trainer(cfg, tmp_path)
+    G0 = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    trainer.train_step()
+    assert all(p.requires_grad for p in trainer.D.parameters())
+    frozen = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+
+    reference = Trainer(cfg, tmp_path)
+    assert all(torch.equal(G0[k], v) for k, v in reference.G.state_dict().items())
+    reference.D.requires_grad_ = lambda *_: reference.D  # keep computing D's gradients
+    reference.train_step()
+    for key, value in reference.G.state_dict().items():
+        assert torch.allclose(value, frozen[key], atol=1e-6), key
+    assert any(not torch.equal(G0[k], frozen[k]) for k in G0)
