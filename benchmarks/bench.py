@@ -316,8 +316,7 @@ def render(r: dict, command: str) -> str:
               "gradients there were computed and thrown away: 7% of the step's FLOPs); bf16 "
               "autocast where the CPU or GPU computes bf16 natively. torch.compile is not used: "
               "the graphs are small, compiling takes half a minute, and it has not paid off in "
-              "any run of this benchmark (freezing D between the two updates also changes what "
-              "its compiled graphs were specialised on).", "",
+              "any run of this benchmark.", "",
               "### Per method (default settings: bf16 where the CPU has it)", "",
               "| method, adversarial loss | images/s | x plain reference |", "|---|---|---|"]
     for name, v in r["methods"].items():
