@@ -38,7 +38,8 @@ class Dropout(nn.Module):
     """Inverted dropout whose mask comes from random 15-bit integers.
 
     Same scaling as ``nn.Dropout``; the drop probability is rounded to a multiple of
-    2^-15 (0.3 becomes 0.29999). Written by hand because on the CPU the usual ways are
+    2^-15 (0.3 becomes 0.29999); under bf16 autocast the mask, scale included, is bf16
+    (1/0.7 becomes 1.4297, 0.08% high, below bf16's own rounding). Written by hand because on the CPU the usual ways are
     slow (profiled on the training step): ``bernoulli_`` took 36% of a whole step,
     ``torch.rand`` 17%, and any boolean mask (``masked_fill``, ``where``, bool to float)
     runs 5-10x slower than arithmetic on the same number of elements. So: each random
