@@ -316,9 +316,10 @@ def render(r: dict, command: str) -> str:
               "gradients there were computed and thrown away: 7% of the step's FLOPs); bf16 "
               "autocast where the CPU or GPU computes bf16 natively. torch.compile is not used: "
               "the graphs are small, compiling takes half a minute, and it has not paid off in "
-              "any run of this benchmark. Measured with TORCH_LOGS=recompiles (2026-11-27): dynamo breaks the graph inside the hand-written dropout (at its int64 "
-              "random_ call) and recompiles the rest of it for every layer "
-              "shape and batch size (4 layers x 2 batch sizes, dtype changes), up to its cache limit.", "",
+              "any run of this benchmark. Measured with TORCH_LOGS=recompiles (2026-11-27): dynamo "
+              "breaks the graph inside the hand-written dropout (at its int64 random_ call) and "
+              "recompiles the rest of it for every layer shape and batch size (4 layers x 2 batch "
+              "sizes, dtype changes), up to its cache limit.", "",
               "### Per method (default settings: bf16 where the CPU has it)", "",
               "| method, adversarial loss | images/s | x plain reference |", "|---|---|---|"]
     for name, v in r["methods"].items():
