@@ -102,7 +102,7 @@ def int16_dropout(self, x):
     return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
 
 
-def ours(tmp: Path, channels_last=None, compile=False, joint_d_pass=True, fused_adam=False,
+def ours(tmp: Path, compile=False, joint_d_pass=True, fused_adam=False,
          old_dropout=False, d_grads_in_g_step=False, **overrides):
     """csacgan's training step as (step function, batch size). ``old_dropout`` and
     ``d_grads_in_g_step`` put back what the step did before (for the ablation rows)."""
@@ -117,10 +117,6 @@ def ours(tmp: Path, channels_last=None, compile=False, joint_d_pass=True, fused_
         cfg = trainer.cfg
         trainer.opt_g = torch.optim.Adam(trainer.G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
         trainer.opt_d = torch.optim.Adam(trainer.D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
-    if channels_last is not None:
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
-        trainer.G.to(memory_format=fmt)
-        trainer.D.to(memory_format=fmt)
     trainer.method.joint_d_pass = joint_d_pass
     if compile:
         trainer.G, trainer.D = torch.compile(trainer.G), torch.compile(trainer.D)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from conftest import tiny_config
+from csacgan.nets import build_networks, set_channels_last
 from csacgan.nets.acgan_nets import Dropout
 from csacgan.train import Trainer
 
@@ -59,3 +60,38 @@ def test_generator_step_ignores_discriminator_gradients(tmp_path, mnist_path, me
     for key, value in reference.G.state_dict().items():
         assert torch.allclose(value, frozen[key], atol=1e-6), key
     assert any(not torch.equal(G0[k], frozen[k]) for k in G0)
+
+
+def test_dropout_keeps_channels_last_layout():
+    torch.manual_seed(0)
+    x = torch.ones(8, 16, 6, 6).contiguous(memory_format=torch.channels_last)
+    y = Dropout(0.3)(x)
+    assert y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous()
+    assert 0.2 < (y == 0).float().mean().item() < 0.4
+    # a non-dense view is made contiguous first
+    z = Dropout(0.3)(torch.ones(8, 16, 12, 12)[..., ::2, ::2])
+    assert z.shape == (8, 16, 6, 6) and 0.2 < (z == 0).float().mean().item() < 0.4
+
+
+def test_channels_last_networks_compute_the_same_function():
+    """Layout is a speed choice only: same weights, same outputs (eval mode, fp32)."""
+    torch.manual_seed(0)
+    G, D = build_networks(10, (1, 28, 28))
+    G.eval(), D.eval()
+    z, y = torch.randn(16, 100), torch.arange(16) % 10
+    with torch.no_grad():
+        images = G(z, y)
+        source, classes = D(images)
+        set_channels_last(G), set_channels_last(D)
+        assert G.body[0].weight.is_contiguous(memory_format=torch.channels_last)
+        images_cl = G(z, y)
+        source_cl, classes_cl = D(images_cl)
+    assert torch.allclose(images, images_cl, atol=1e-5)
+    assert torch.allclose(source, source_cl, atol=1e-4) and torch.allclose(classes, classes_cl, atol=1e-4)
+    # the state dict loads into a network of either layout
+    fresh = build_networks(10, (1, 28, 28))[0].eval()
+    fresh.load_state_dict(G.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(fresh(z, y), images, atol=1e-5)
+    set_channels_last(G, False)
+    assert G.memory_format == torch.contiguous_format and G.body[0].weight.is_contiguous()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .nets import Discriminator, generator_from_config
+from .nets import Discriminator, generator_from_config, set_channels_last
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -54,7 +54,7 @@ def build_generator(saved: dict, device="cpu"):
     """A generator rebuilt from a checkpoint or snapshot dict, in eval mode."""
     generator = generator_from_config(saved["generator_config"])
     generator.load_state_dict(saved["generator"])
-    return generator.to(device).eval()
+    return set_channels_last(generator.to(device)).eval()
 
 
 def load_generator(run_dir: str | Path, device="cpu"):

@@ -25,7 +25,7 @@ from .data.batches import RealBatches
 from .data.imbalance import make_imbalance
 from .data.sources import load_dataset
 from .methods import build_method
-from .nets import network_arguments
+from .nets import network_arguments, set_channels_last
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
 
@@ -93,6 +93,9 @@ class Trainer:
             cfg.g_batch_norm))
         self.G.to(self.device)
         self.D.to(self.device)
+        if cfg.channels_last:
+            set_channels_last(self.G)
+            set_channels_last(self.D)
         betas = (cfg.beta1, cfg.beta2)
         fused = self.device.type == "cuda"
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=betas, fused=fused)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..nets import Discriminator
+from ..nets import Discriminator, set_channels_last
 from ..nets.bagan_nets import ClassConditionalGenerator, Encoder, class_conditional_latent
 from .acgan import ACGAN
 from .autoencoder import autoencoder_key, encode, train_autoencoder
@@ -45,6 +45,7 @@ class BAGAN(ACGAN):
     def before_training(self, generator, discriminator, data) -> dict:
         body = {k: v for k, v in discriminator.config.items() if k != "num_classes"}
         encoder = Encoder(latent_dim=generator.latent_dim, **body).to(data.device)
+        set_channels_last(encoder, discriminator.memory_format == torch.channels_last)
         key = autoencoder_key(data.data_key, data.seed, encoder.config, generator.decoder.config,
                               self.autoencoder_epochs, data.batch_size, self.autoencoder_lr)
         result = train_autoencoder(encoder, generator.decoder, data.images, epochs=self.autoencoder_epochs,

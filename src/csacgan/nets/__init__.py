@@ -1,6 +1,6 @@
 """Networks. A saved generator names its class in ``config["kind"]`` (absent for the
 ACGAN generator), so a checkpoint rebuilds the right one."""
-from .acgan_nets import Discriminator, Generator, build_networks, network_arguments
+from .acgan_nets import Discriminator, Generator, build_networks, network_arguments, set_channels_last
 from .bagan_nets import ClassConditionalGenerator, Encoder
 
 GENERATORS = {"acgan": Generator, "bagan": ClassConditionalGenerator}
@@ -15,4 +15,4 @@ def generator_from_config(config: dict):
 
 
 __all__ = ["Discriminator", "Encoder", "Generator", "ClassConditionalGenerator", "GENERATORS",
-           "build_networks", "generator_from_config", "network_arguments"]
+           "build_networks", "generator_from_config", "network_arguments", "set_channels_last"]
