@@ -75,6 +75,8 @@ class Dropout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.threshold == 0:
             return x
+        if torch.compiler.is_compiling():  # inductor draws its own random numbers inside fused kernels
+            return F.dropout(x, self.p, training=True)
         n = x.numel()
         if not (x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))):
             x = x.contiguous()
