@@ -204,6 +204,9 @@ def _add_reproduce(sub) -> None:
     p.add_argument("--seeds", type=int, help="seeds per cell (default: the profile's)")
     p.add_argument("--out", default=None, help="grid folder (default runs/reproduce-PROFILE-PROTOCOL-RECIPE)")
     p.add_argument("--data-dir", help="folder with the MNIST IDX files")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="runs trained at once, each in its own process with an equal share of the "
+                        "CPU threads (default: 2 on a CPU with 2 or more cores, 1 with a GPU)")
     p.add_argument("--report-only", action="store_true", help="rebuild report.md from the run folders")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_reproduce)
@@ -218,7 +221,7 @@ def _cmd_reproduce(args) -> None:
     else:
         command = "csacgan " + " ".join(sys.argv[1:]) if sys.argv and "csacgan" in sys.argv[0] else None
         path = run_grid(out, args.profile, args.protocol, args.recipe, args.seeds, args.data_dir,
-                        progress=not args.no_progress, command=command)
+                        progress=not args.no_progress, command=command, jobs=args.jobs)
     print(f"report: {path}")
 
 

@@ -118,19 +118,59 @@ def _evaluated(run_dir: Path, profile: Profile) -> bool:
             and all(m in report.get("metrics", {}) for m in profile.metrics))
 
 
+def _do_run(run: GridRun, p: Profile) -> tuple[str, float]:
+    """Train (or resume) and evaluate one run of the grid; returns (name, seconds)."""
+    from ..evaluate import evaluate
+    from ..train import resume, train
+    started = time.perf_counter()
+    cfg = TrainConfig.from_dict(run.config)
+    run_dir = Path(cfg.out)
+    if not _trained(run_dir, cfg):
+        if (run_dir / CHECKPOINT).is_file():  # unfinished, or the profile asks for more now
+            resume(run_dir, epochs=cfg.epochs, max_steps=cfg.max_steps)
+        else:
+            train(cfg)
+    if not _evaluated(run_dir, p):
+        evaluate(run_dir, p.metrics, p.n_per_class, seed=0, evaluator_epochs=p.evaluator_epochs,
+                 evaluator_subset=p.evaluator_subset, progress=False, metric_options=p.metric_options)
+    return run.name, round(time.perf_counter() - started, 1)
+
+
+def _worker_threads(threads: int) -> None:
+    import torch
+    torch.set_num_threads(threads)
+
+
+def default_jobs() -> int:
+    """Runs trained at once by ``csacgan reproduce``: 2 on a CPU with at least 2 cores, else 1.
+
+    Measured on a 2-core Xeon (benchmarks/bench.py, "processes x threads"): two 1-thread
+    training processes together made 1.5-2x the images/s of one 2-thread process, because
+    this step's small convolutions gain little from a second thread. A GPU is shared by
+    every process on it, so there the grid runs one job at a time."""
+    import torch
+    if torch.cuda.is_available():
+        return 1
+    return 2 if torch.get_num_threads() >= 2 else 1
+
+
 def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protocol: str = "ratio",
              recipe: str = "paper", seeds: int | None = None, data_dir: str | None = None,
-             progress: bool = True, command: str | None = None, overrides: dict | None = None) -> Path:
+             progress: bool = True, command: str | None = None, overrides: dict | None = None,
+             jobs: int | None = None) -> Path:
     """Train and evaluate every run of the grid not yet done, then write the report.
 
+    ``jobs`` runs at once, each in its own process with ``threads // jobs`` PyTorch threads
+    (default: :func:`default_jobs`); 1 trains them one after another in this process.
     ``overrides`` replaces fields of the profile (tests use it to shrink the grid)."""
     from tqdm.auto import tqdm
 
-    from ..evaluate import evaluate
-    from ..train import resume, train
     from .report import write_report
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     p = get_profile(profile, overrides)
     runs = plan(profile, protocol, recipe, seeds, data_dir=data_dir, out=out, overrides=overrides)
     grid_path = out / "grid.json"
@@ -141,24 +181,58 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     state.update({"profile": profile, "protocol": protocol, "recipe": recipe, "seeds": seeds or p.seeds,
                   "profile_settings": asdict(p), "command": command,
                   "runs": [asdict(r) for r in runs]})
-    state.setdefault("sessions", []).append({"started": time.strftime("%Y-%m-%d %H:%M:%S")})
+    state.setdefault("sessions", []).append({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": jobs})
+    session = state["sessions"][-1]
     write_json(state, grid_path)
     started = time.perf_counter()
-    bar = tqdm(runs, disable=not progress, desc="grid", unit="run", dynamic_ncols=True)
-    for run in bar:
-        bar.set_postfix_str(run.name)
-        cfg = TrainConfig.from_dict(run.config)
-        run_dir = Path(cfg.out)
-        if not _trained(run_dir, cfg):
-            if (run_dir / CHECKPOINT).is_file():  # unfinished, or the profile asks for more now
-                resume(run_dir, epochs=cfg.epochs, max_steps=cfg.max_steps)
-            else:
-                train(cfg)
-        if not _evaluated(run_dir, p):
-            evaluate(run_dir, p.metrics, p.n_per_class, seed=0, evaluator_epochs=p.evaluator_epochs,
-                     evaluator_subset=p.evaluator_subset, progress=False, metric_options=p.metric_options)
-        state["sessions"][-1]["seconds"] = round(time.perf_counter() - started, 1)
+    bar = tqdm(total=len(runs), disable=not progress, desc="grid", unit="run", dynamic_ncols=True)
+
+    def done(name: str, seconds: float) -> None:
+        session.setdefault("run_seconds", {})[name] = seconds
+        session["seconds"] = round(time.perf_counter() - started, 1)
         write_json(state, grid_path)
-    state["sessions"][-1]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    todo = []
+    for run in runs:
+        cfg = TrainConfig.from_dict(run.config)
+        if _trained(Path(cfg.out), cfg) and _evaluated(Path(cfg.out), p):
+            bar.update(1)
+        else:
+            todo.append(run)
+    if jobs == 1 or len(todo) <= 1:
+        for run in todo:
+            bar.set_postfix_str(run.name)
+            done(*_do_run(run, p))
+    else:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        import torch
+        _prepare_evaluator(todo[0], p, progress)  # once, here, rather than in every worker at once
+        threads = max(1, torch.get_num_threads() // jobs)
+        session["threads_per_job"] = threads
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_threads, initargs=(threads,))
+        try:
+            pending = {pool.submit(_do_run, run, p) for run in todo}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(*future.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    bar.close()
+    session["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     write_json(state, grid_path)
     return write_report(out)
+
+
+def _prepare_evaluator(run: GridRun, p: Profile, progress: bool) -> None:
+    """Train (or find cached) the evaluator every run's metrics use."""
+    from ..data.sources import load_dataset
+    from ..metrics.evaluator import load_or_train_evaluator
+    cfg = TrainConfig.from_dict(run.config).resolved()
+    data = load_dataset(cfg.dataset, cfg.data_dir, image_size=cfg.image_size, progress=progress)
+    load_or_train_evaluator(data, 0, p.evaluator_epochs, p.evaluator_subset, progress)
