@@ -195,6 +195,39 @@ def step_flops(tmp: Path) -> int:
     return out
 
 
+# -- processes x threads -----------------------------------------------------------------
+def worker(threads: int, steps: int) -> None:
+    """One training process for ``processes_x_threads``: prints its images/s as JSON."""
+    torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        step, batch = ours(Path(tmp), precision="bf16")
+        for _ in range(5):
+            step()
+        started = time.perf_counter()
+        for _ in range(steps):
+            step()
+        print(json.dumps({"images_per_s": steps * batch / (time.perf_counter() - started)}))
+
+
+def processes_x_threads(steps: int, rounds: int = 4) -> dict:
+    """Training images/s of one process using every thread against as many 1-thread
+    processes running at once (what ``csacgan reproduce --jobs`` does), in interleaved
+    rounds; the median round counts. A group's images/s is the sum of its processes'."""
+    import subprocess
+    threads = torch.get_num_threads()
+
+    def group(processes: int, each: int) -> float:
+        procs = [subprocess.Popen([sys.executable, __file__, "--worker", str(each), str(steps)],
+                                  stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+        return sum(json.loads(p.communicate()[0].strip().splitlines()[-1])["images_per_s"] for p in procs)
+
+    out = {f"1 process x {threads} threads": [], f"{threads} processes x 1 thread": []}
+    for _ in range(rounds):
+        out[f"1 process x {threads} threads"].append(group(1, threads))
+        out[f"{threads} processes x 1 thread"].append(group(threads, 1))
+    return {name: {"rounds": v, "images_per_s": statistics.median(v)} for name, v in out.items()}
+
+
 # -- evaluation --------------------------------------------------------------------------
 def evaluator_speed(steps: int = 30) -> dict:
     from csacgan.metrics.evaluator import ARCH, Evaluator, train_classifier
@@ -248,7 +281,10 @@ def main() -> None:
     parser.add_argument("--json", default="benchmarks/results.json")
     parser.add_argument("--runs", nargs="*", default=[], help="run folders with curve.json, for time-to-quality")
     parser.add_argument("--skip-compile", action="store_true")
+    parser.add_argument("--worker", nargs=2, type=int, metavar=("THREADS", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return worker(*args.worker)
     started = time.perf_counter()
     results = {"machine": machine(), "steps": args.steps}
     with tempfile.TemporaryDirectory() as tmp:
@@ -279,6 +315,9 @@ def main() -> None:
                                                        ("bagan", "wgan-gp")])})
         results["methods"] = interleaved(methods, args.steps)
         print(json.dumps(results["methods"], indent=1), flush=True)
+        if torch.get_num_threads() > 1:
+            results["processes"] = processes_x_threads(args.steps)
+            print(json.dumps(results["processes"], indent=1), flush=True)
         results["step_flops"] = step_flops(tmp / "flops")
         results["peak_rss_training_mb"] = peak_rss_mb()
         results["evaluator"] = evaluator_speed()
@@ -343,6 +382,16 @@ def render(r: dict, command: str) -> str:
               f"{min(bce):.2f}-{max(bce):.2f}x). "
               + ("Reached in both groups." if min(ours_default, cs_bce) >= 3 else
                  "Reached in one group only." if max(ours_default, cs_bce) >= 3 else "Not reached.")]
+    if r.get("processes"):
+        (one, one_v), (many, many_v) = r["processes"].items()
+        lines += ["", "### Processes x threads (what `csacgan reproduce --jobs` uses)", "",
+                  f"The default step (cs-acgan, BCE) in separate processes, {r['steps']} timed steps each, "
+                  "4 interleaved rounds, median round; a group's images/s is the sum over its processes:", "",
+                  "| processes x threads | images/s | x one process |", "|---|---|---|",
+                  f"| {one} | {one_v['images_per_s']:.0f} | 1.00 |",
+                  f"| {many} | {many_v['images_per_s']:.0f} | {many_v['images_per_s'] / one_v['images_per_s']:.2f} |",
+                  "", "Rounds (images/s): " + "; ".join(
+                      f"{name}: " + ", ".join(f"{x:.0f}" for x in v["rounds"]) for name, v in r["processes"].items())]
     flops = r["step_flops"]["step"]
     default = r["variants"]["csacgan bf16 (default)"]["images_per_s"] / 64
     fp32 = r["variants"]["csacgan fp32"]["images_per_s"] / 64
