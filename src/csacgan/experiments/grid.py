@@ -4,7 +4,8 @@ imbalance levels x seeds, trained and evaluated into one folder, then reported.
 The grid is resumable: a run whose last epoch is done is not trained again, a run
 stopped part-way is resumed from its checkpoint, and a metric already in a run's
 ``metrics.json`` (for the same image count and seed) is not computed again. Every
-number in the report is read back from the run folders.
+number in the report is read back from the run folders. With ``jobs`` > 1 several runs
+train at once, each in its own process (see :func:`default_jobs`).
 
 The paper's levels are "60/80/95% of class 0 removed" and also rho = 20/40/190, which
 those percentages do not give (removing 95% of 5000 zeros leaves 250, rho 20).
