@@ -145,8 +145,9 @@ def _worker_threads(threads: int) -> None:
 def default_jobs() -> int:
     """Runs trained at once by ``csacgan reproduce``: 2 on a CPU with at least 2 cores, else 1.
 
-    Measured on a 2-core Xeon (benchmarks/bench.py, "processes x threads"): two 1-thread
-    training processes together made 1.5-2x the images/s of one 2-thread process, because
+    Measured on a 2-core Xeon: two 1-thread training processes together made 1.17x the
+    images/s of one 2-thread process (benchmarks/bench.py, "processes x threads"), and two
+    paper-profile runs with their metrics finished 1.12x sooner (experiments/jobs_ab.py):
     this step's small convolutions gain little from a second thread. A GPU is shared by
     every process on it, so there the grid runs one job at a time."""
     import torch
