@@ -11,15 +11,14 @@ same work.
 """
 import argparse
 import json
-import multiprocessing
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
 
-from csacgan.experiments.grid import _do_run, _worker_threads, get_profile, plan
+from csacgan.experiments.grid import _do_run, get_profile, plan, process_pool
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -37,9 +36,8 @@ def main() -> None:
         if mode == "one process":
             seconds = [_do_run(run, profile)[1] for run in runs]
         else:
-            with ProcessPoolExecutor(len(runs), mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=_worker_threads,
-                                     initargs=(max(1, torch.get_num_threads() // len(runs)),)) as pool:
+            pool, _ = process_pool(len(runs))
+            with pool:
                 seconds = [s for _, s in pool.map(_do_run, runs, [profile] * len(runs))]
         result[mode] = {"wall_s": round(time.perf_counter() - started, 1), "run_s": seconds}
         print(json.dumps({mode: result[mode]}), flush=True)

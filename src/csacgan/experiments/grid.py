@@ -142,6 +142,18 @@ def _worker_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def process_pool(jobs: int):
+    """``jobs`` spawned worker processes sharing this machine's PyTorch threads equally;
+    returns (pool, threads per worker)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch
+    threads = max(1, torch.get_num_threads() // jobs)
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_threads, initargs=(threads,)), threads
+
+
 def default_jobs() -> int:
     """Runs trained at once by ``csacgan reproduce``: 2 on a CPU with at least 2 cores, else 1.
 
@@ -208,15 +220,10 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
             bar.set_postfix_str(run.name)
             done(*_do_run(run, p))
     else:
-        import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
 
-        import torch
         _prepare_evaluator(todo[0], p, progress)  # once, here, rather than in every worker at once
-        threads = max(1, torch.get_num_threads() // jobs)
-        session["threads_per_job"] = threads
-        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_threads, initargs=(threads,))
+        pool, session["threads_per_job"] = process_pool(jobs)
         try:
             pending = {pool.submit(_do_run, run, p) for run in todo}
             while pending:
