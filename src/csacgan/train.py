@@ -26,6 +26,7 @@ from .data.imbalance import make_imbalance
 from .data.sources import load_dataset
 from .methods import build_method
 from .nets import network_arguments, set_channels_last
+from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
 
@@ -97,9 +98,8 @@ class Trainer:
             set_channels_last(self.G)
             set_channels_last(self.D)
         betas = (cfg.beta1, cfg.beta2)
-        fused = self.device.type == "cuda"
-        self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=betas, fused=fused)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr, betas=betas, fused=fused)
+        self.opt_g = Adam(self.G.parameters(), cfg.lr, betas=betas)
+        self.opt_d = Adam(self.D.parameters(), cfg.lr, betas=betas)
         self.context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device,
                                     self.autocast, run_dir, cfg.progress,
                                     f"{cfg.dataset}:{self.indices_md5}", cfg.batch_size)

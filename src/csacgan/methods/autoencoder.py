@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checkpoint import atomic_save
+from ..optim import Adam
 from ..data.batches import to_unit_range
 from ..data.sources import user_cache_dir
 
@@ -53,7 +54,7 @@ def train_autoencoder(encoder, decoder, images_uint8: torch.Tensor, *, epochs: i
                 return {"losses": state["losses"], "source": f"reused from the {source} ({path})"}
 
     params = list(encoder.parameters()) + list(decoder.parameters())
-    opt = torch.optim.Adam(params, lr)
+    opt = Adam(params, lr)
     start, losses = 0, []
     if local.is_file():
         state = torch.load(local, map_location="cpu", weights_only=False)

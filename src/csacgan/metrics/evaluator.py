@@ -19,6 +19,7 @@ import torchvision
 from torch import nn
 
 from ..checkpoint import atomic_save
+from ..optim import Adam
 from ..data.sources import ImageSet, user_cache_dir
 from ..runtime import autocast_factory, pick_precision
 
@@ -92,7 +93,7 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     torch.manual_seed(seed)
     steps_per_epoch = max(1, len(images) // batch_size)
     total = max(1, int(round(epochs * steps_per_epoch)))
-    opt = torch.optim.Adam(model.parameters(), lr)
+    opt = Adam(model.parameters(), lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total)
     autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
     model.train()
