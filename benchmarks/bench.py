@@ -104,21 +104,48 @@ def int16_dropout(self, x):
     return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
 
 
-def ours(tmp: Path, compile=False, joint_d_pass=True, fused_adam=False,
-         old_dropout=False, d_grads_in_g_step=False, **overrides):
-    """csacgan's training step as (step function, batch size). ``old_dropout`` and
-    ``d_grads_in_g_step`` put back what the step did before (for the ablation rows)."""
+def converted_mask_dropout(self, x):
+    """csacgan's dropout before the masks were built from the scale's bit pattern: the
+    0/1 int16 mask converted to x's dtype, then scaled."""
+    if not self.training or self.threshold == 0:
+        return x
+    n = x.numel()
+    words = self.random_words((n + 3) // 4, x.device)
+    draws = words.view(torch.int16)[:n].as_strided(x.shape, x.stride()).bitwise_and_(0x7FFF)
+    keep = draws.sub_(self.threshold - 1).clamp_(0, 1)
+    return x * keep.to(x.dtype).mul_(self.scale)
+
+
+def torch_words(n, device):
+    """The dropout masks' random words from torch's generator (mt19937 on the CPU)."""
+    return torch.empty(n, dtype=torch.int64, device=device).random_()
+
+
+def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, torch_mask_words=False,
+         converted_masks=False, autograd_flatten=False, old_dropout=False, d_grads_in_g_step=False,
+         **overrides):
+    """csacgan's training step as (step function, batch size). The flags put back what
+    the step did before (for the ablation rows): ``per_parameter_adam`` torch's default
+    CPU Adam, ``torch_mask_words`` the masks' words from torch's generator,
+    ``converted_masks`` masks converted to bf16 and scaled, ``autograd_flatten`` nn.Flatten (an NCHW gradient meeting channels_last tensors),
+    ``old_dropout`` int16 masks, ``d_grads_in_g_step`` D's weight gradients in G's step."""
     trainer = Trainer(config(tmp, **overrides), tmp)
-    if old_dropout:
-        for module in trainer.D.modules():
-            if isinstance(module, Dropout):
+    for module in trainer.D.modules():
+        if isinstance(module, Dropout):
+            if old_dropout:
                 module.forward = types.MethodType(int16_dropout, module)
+            elif converted_masks:
+                module.forward = types.MethodType(converted_mask_dropout, module)
+            if torch_mask_words:
+                module.random_words = torch_words
+    if autograd_flatten:
+        trainer.D.body[-1] = nn.Flatten()
     if d_grads_in_g_step:
         trainer.D.requires_grad_ = lambda *_: trainer.D
-    if fused_adam:
+    if per_parameter_adam:
         cfg = trainer.cfg
-        trainer.opt_g = torch.optim.Adam(trainer.G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
-        trainer.opt_d = torch.optim.Adam(trainer.D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+        trainer.opt_g = torch.optim.Adam(trainer.G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
+        trainer.opt_d = torch.optim.Adam(trainer.D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
     trainer.method.joint_d_pass = joint_d_pass
     if compile:
         trainer.G, trainer.D = torch.compile(trainer.G), torch.compile(trainer.D)

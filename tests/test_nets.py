@@ -5,7 +5,7 @@ import torch
 
 from conftest import tiny_config
 from csacgan.nets import build_networks, set_channels_last
-from csacgan.nets.acgan_nets import Dropout
+from csacgan.nets.acgan_nets import Dropout, Flatten
 from csacgan.train import Trainer
 
 
@@ -60,6 +60,37 @@ def test_generator_step_ignores_discriminator_gradients(tmp_path, mnist_path, me
     for key, value in reference.G.state_dict().items():
         assert torch.allclose(value, frozen[key], atol=1e-6), key
     assert any(not torch.equal(G0[k], frozen[k]) for k in G0)
+
+
+def test_dropout_mask_follows_torch_seed_and_is_the_same_in_bf16():
+    """The masks' words are seeded from torch's generator (numpy's SFC64 on the CPU):
+    the same torch seed gives the same mask; the bf16 mask, built from the scale's bit
+    pattern, drops the same units as the fp32 one and keeps bf16(1/(1-p))."""
+    drop = Dropout(0.3)
+    masks = {}
+    for seed, dtype in [(5, torch.float32), (5, torch.bfloat16), (6, torch.float32)]:
+        torch.manual_seed(seed)
+        masks[seed, dtype] = drop(torch.ones(4, 16, 8, 8, dtype=dtype))
+    a, b, c = masks[5, torch.float32], masks[5, torch.bfloat16], masks[6, torch.float32]
+    assert torch.equal(a == 0, b == 0) and not torch.equal(a == 0, c == 0)
+    assert 0.2 < (a == 0).float().mean().item() < 0.4
+    assert torch.equal(b[b != 0], torch.full_like(b[b != 0], 1 / 0.7))  # rounded to bf16 alike
+    assert b.dtype == torch.bfloat16
+
+
+def test_flatten_matches_nn_flatten_and_returns_gradients_in_the_input_layout():
+    torch.manual_seed(0)
+    base = torch.randn(3, 4, 5, 5)
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        x = base.clone().contiguous(memory_format=fmt).requires_grad_()
+        ref = base.clone().requires_grad_()
+        y, y_ref = Flatten()(x), torch.nn.Flatten()(ref)
+        assert torch.equal(y, y_ref)
+        w = torch.randn_like(y_ref)
+        (y * w).sum().backward()
+        (y_ref * w).sum().backward()
+        assert torch.equal(x.grad, ref.grad)
+        assert x.grad.is_contiguous(memory_format=fmt)
 
 
 def test_dropout_keeps_channels_last_layout():
