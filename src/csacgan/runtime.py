@@ -6,6 +6,7 @@ import platform
 import random
 import sys
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -68,6 +69,23 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def source_commit() -> str | None:
+    """The git commit of csacgan's source when it runs from a checkout ("+dirty" with
+    uncommitted changes to tracked files), else None (an installed wheel)."""
+    import subprocess
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode:
+            return None
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def environment() -> dict:
     import torchvision
     info = {"python": sys.version.split()[0], "platform": platform.platform(),
@@ -79,6 +97,9 @@ def environment() -> dict:
         info["csacgan"] = version("csacgan")
     except Exception:
         info["csacgan"] = "unknown"
+    commit = source_commit()
+    if commit:
+        info["csacgan_commit"] = commit
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
