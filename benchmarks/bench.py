@@ -291,7 +291,10 @@ def time_to_quality(runs: list[str], threshold: float = 0.95) -> list[dict]:
         curve = json.loads(curve_path.read_text())
         cfg = json.loads((Path(run) / "config.json").read_text())["config"]
         hit = next((p for p in curve if p["per_class"][0] >= threshold), None)
+        env = json.loads((Path(run) / "config.json").read_text()).get("environment", {})
         rows.append({"run": run, "method": cfg["method"], "recipe": cfg["recipe"],
+                     "commit": env.get("csacgan_commit"),
+                     "diffaugment": cfg.get("diffaugment") or "",
                      "epoch": hit["epoch"] if hit else None,
                      "minutes": round(hit["train_seconds"] / 60, 1) if hit else None,
                      "zero_accuracy": [p["per_class"][0] for p in curve]})
@@ -299,6 +302,14 @@ def time_to_quality(runs: list[str], threshold: float = 0.95) -> list[dict]:
 
 
 REFERENCE = "plain reference (fp32, DataLoader + PIL transforms)"
+CHAIN = ["csacgan bf16 NCHW, int16 dropout masks, D's gradients in G's step, per-parameter Adam",
+         "+ D frozen in G's step",
+         "+ masks: four 15-bit draws per int64 word",
+         "+ channels_last",
+         "+ Flatten's gradient channels_last",
+         "+ fused Adam",
+         "+ mask words from numpy SFC64"]
+DEFAULT = "+ bf16 masks from the scale's bit pattern = csacgan bf16 (default)"
 
 
 def main() -> None:
@@ -316,18 +327,22 @@ def main() -> None:
     results = {"machine": machine(), "steps": args.steps}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        # Each "+" row adds one change to the row above it, oldest first; the last is the default.
+        before = dict(precision="bf16", per_parameter_adam=True, torch_mask_words=True, converted_masks=True,
+                      autograd_flatten=True)
         variants = {REFERENCE: plain_reference(tmp / "v0"),
                     "csacgan fp32": ours(tmp / "v1", precision="fp32"),
                     "csacgan bf16, separate real and fake D passes": ours(tmp / "v2", precision="bf16",
                                                                           joint_d_pass=False),
-                    "csacgan bf16 NCHW, int16 dropout masks, D's gradients in G's step": ours(
-                        tmp / "v2b", precision="bf16", channels_last=False, old_dropout=True,
-                        d_grads_in_g_step=True),
-                    "csacgan bf16 NCHW, int16 dropout masks": ours(tmp / "v2c", precision="bf16",
-                                                                   channels_last=False, old_dropout=True),
-                    "csacgan bf16 NCHW": ours(tmp / "v2d", precision="bf16", channels_last=False),
-                    "csacgan bf16 (default)": ours(tmp / "v3", precision="bf16"),
-                    "csacgan bf16 + fused Adam": ours(tmp / "v5", precision="bf16", fused_adam=True)}
+                    CHAIN[0]: ours(tmp / "c0", **before, channels_last=False, old_dropout=True,
+                                   d_grads_in_g_step=True),
+                    CHAIN[1]: ours(tmp / "c1", **before, channels_last=False, old_dropout=True),
+                    CHAIN[2]: ours(tmp / "c2", **before, channels_last=False),
+                    CHAIN[3]: ours(tmp / "c3", **before),
+                    CHAIN[4]: ours(tmp / "c4", **{**before, "autograd_flatten": False}),
+                    CHAIN[5]: ours(tmp / "c5", **{**before, "autograd_flatten": False, "per_parameter_adam": False}),
+                    CHAIN[6]: ours(tmp / "c6", precision="bf16", converted_masks=True),
+                    DEFAULT: ours(tmp / "c7", precision="bf16")}
         if not args.skip_compile:
             # NCHW: compiled with channels_last, G's loss was NaN from the first step
             # (torch 2.14.1, measured 2026-11-27); the eager step is finite in either layout.
@@ -380,27 +395,35 @@ def render(r: dict, command: str) -> str:
     lines += ["", "The plain reference is the same networks and losses written the straightforward way: "
               "fp32, a DataLoader over a PIL-image dataset with ToTensor and Normalize per sample "
               "(num_workers 0: the machine has 2 cores), nn.Dropout, separate real and fake "
-              "discriminator passes. 'first 5 steps' includes torch.compile's compilation.", "",
+              "discriminator passes, torch.optim.Adam as it comes. 'first 5 steps' includes "
+              "torch.compile's compilation. Each '+' row adds one change to the row above it, in the "
+              "order they were made; the last one is the default.", "",
               "csacgan's step: the imbalanced set is one uint8 tensor on the device and batches "
-              "are indexed from it; real and generated batches go through D in one pass; dropout "
-              "masks are four 15-bit draws cut from each int64 random_ (int16 random_ per unit was "
-              "3.8x faster than torch.rand, int64 for a quarter of the units about 5x faster again), "
-              "turned into a 0/1 mask by integer arithmetic (boolean masks were 5-10x slower) and "
-              "applied by one multiply, in the layout of the activations; weights and activations "
-              "are channels_last (NHWC: with NCHW tensors oneDNN reordered every convolution's input "
-              "and output, 16% of its time in the step, measured with ONEDNN_VERBOSE); D's "
+              "are indexed from it; real and generated batches go through D in one pass; D's "
               "parameters are frozen during G's backward pass (their gradients there were computed "
-              "and thrown away: 7% of the step's FLOPs); bf16 autocast where the CPU or GPU computes "
-              "bf16 natively. torch.compile is not used: the graphs are small, compiling takes half a "
-              "minute, and it has not paid off in any run of this benchmark (under compile the "
-              "dropout calls F.dropout, so inductor can fuse its random numbers; with channels_last "
-              "the compiled step gave a NaN generator loss at the first step, so the row is NCHW).", "",
+              "and thrown away: 7% of the step's FLOPs); dropout masks are four 15-bit draws cut from "
+              "each random int64 word (int16 random_ per unit was 3.8x faster than torch.rand, int64 "
+              "for a quarter of the units about 5x faster again), on the CPU words from numpy's SFC64 "
+              "seeded by torch's generator (1.6x faster than torch's mt19937), turned into a mask by "
+              "integer arithmetic (boolean masks were 5-10x slower), in bf16 directly from the bit "
+              "pattern of the scale 1/(1-p) (no conversion pass), and applied by one multiply, in the "
+              "layout of the activations; weights and activations are channels_last (NHWC: with NCHW "
+              "tensors oneDNN reordered every convolution's input and output, 16% of its time in the "
+              "step, measured with ONEDNN_VERBOSE), and the flatten before D's heads hands its "
+              "gradient back channels_last (autograd's own gave an NCHW gradient, and the "
+              "elementwise backward ops meeting it with channels_last operands ran up to 18x slower); "
+              "Adam is fused (torch's CPU default loops over parameters: 6.2 against 1.4 ms per step "
+              "of both optimizers); bf16 autocast where the CPU or GPU computes bf16 natively. "
+              "torch.compile is not used: the graphs are small, compiling takes half a minute, and it "
+              "has not paid off in any run of this benchmark (under compile the dropout calls "
+              "F.dropout, so inductor can fuse its random numbers; with channels_last the compiled "
+              "step gave a NaN generator loss at the first step, so the row is NCHW).", "",
               "### Per method (default settings: bf16 where the CPU has it)", "",
               "| method, adversarial loss | images/s | x plain reference |", "|---|---|---|"]
     ref_m = r["methods"].get(REFERENCE, {"images_per_s": ref})["images_per_s"]
     for name, v in r["methods"].items():
         lines.append(f"| {name} | {v['images_per_s']:.0f} | {v['images_per_s'] / ref_m:.2f} |")
-    ours_default = r["variants"]["csacgan bf16 (default)"]["images_per_s"] / ref
+    ours_default = r["variants"][DEFAULT]["images_per_s"] / ref
     cs_bce = r["methods"]["cs-acgan bce"]["images_per_s"] / ref_m
     bce = [v["images_per_s"] / ref_m for name, v in r["methods"].items() if name.endswith(" bce")]
     lines += ["", f"Issue 6's goal of 3x the plain reference, at the default settings (cs-acgan, BCE): "
@@ -420,7 +443,7 @@ def render(r: dict, command: str) -> str:
                   "", "Rounds (images/s): " + "; ".join(
                       f"{name}: " + ", ".join(f"{x:.0f}" for x in v["rounds"]) for name, v in r["processes"].items())]
     flops = r["step_flops"]["step"]
-    default = r["variants"]["csacgan bf16 (default)"]["images_per_s"] / 64
+    default = r["variants"][DEFAULT]["images_per_s"] / 64
     fp32 = r["variants"]["csacgan fp32"]["images_per_s"] / 64
     lines += ["", "## Arithmetic", "",
               f"One training step (D and G updates, batch 64) is {flops / 1e9:.2f} GFLOP "
@@ -449,11 +472,16 @@ def render(r: dict, command: str) -> str:
         lines += ["## Time to quality (rho 190)", "",
                   "Training minutes (as logged, including BAGAN's autoencoder stage) until the evaluator "
                   "calls at least 95% of generated '0's zeros, from the runs' `curve.json`. The minutes "
-                  "are those logged when each run was trained (with the training code of that time and "
-                  "whatever else shared the CPU then), not re-measured by this benchmark:", "",
-                  "| run | method | recipe | epoch | minutes | '0' accuracy per epoch |", "|---|---|---|---|---|---|"]
+                  "are those logged when each run was trained, with the code of the commit shown ('older': "
+                  "trained before runs recorded their commit) and whatever else shared the CPU then, not "
+                  "re-measured by this benchmark:", "",
+                  "| run | method | recipe | trained with | epoch | minutes | '0' accuracy per epoch |",
+                  "|---|---|---|---|---|---|---|"]
         for row in r["time_to_quality"]:
-            lines.append(f"| {row['run']} | {row['method']} | {row['recipe']} | {row['epoch'] or 'not reached'} | "
+            commit = row.get("commit")
+            recipe = row["recipe"] + (f" + DiffAugment {row['diffaugment']}" if row.get("diffaugment") else "")
+            lines.append(f"| {row['run']} | {row['method']} | {recipe} | {commit[:7] + commit[40:] if commit else 'older'} | "
+                         f"{row['epoch'] or 'not reached'} | "
                          f"{row['minutes'] if row['minutes'] is not None else '-'} | "
                          + ", ".join(f"{a:.2f}" for a in row["zero_accuracy"]) + " |")
         lines.append("")
