@@ -367,9 +367,15 @@ def main() -> None:
         results["peak_rss_mb"] = peak_rss_mb()
     results["time_to_quality"] = time_to_quality(args.runs)
     results["seconds"] = round(time.perf_counter() - started, 1)
+    results["command"] = " ".join(sys.argv)
     Path(args.json).write_text(json.dumps(results, indent=2))
-    Path(args.out).write_text(render(results, " ".join(sys.argv)))
+    Path(args.out).write_text(render(results, results["command"]))
     print(f"wrote {args.out} and {args.json}")
+
+
+def round_ratios(group: dict, name: str) -> list[float]:
+    """images/s of ``name`` over the reference's, round by round (rounds are interleaved)."""
+    return [a / b for a, b in zip(group[name]["rounds"], group[REFERENCE]["rounds"])]
 
 
 def render(r: dict, command: str) -> str:
@@ -431,7 +437,12 @@ def render(r: dict, command: str) -> str:
               f"(each ratio against the reference timed in its own interleaved group; BCE methods "
               f"{min(bce):.2f}-{max(bce):.2f}x). "
               + ("Reached in both groups." if min(ours_default, cs_bce) >= 3 else
-                 "Reached in one group only." if max(ours_default, cs_bce) >= 3 else "Not reached.")]
+                 "Reached in one group only." if max(ours_default, cs_bce) >= 3 else "Not reached.")
+              + " Round by round (each round's images/s over the reference's in the same round), the "
+              "default step was " + ", ".join(f"{x:.2f}" for x in round_ratios(r["variants"], DEFAULT))
+              + "x in the variant group and " + ", ".join(f"{x:.2f}" for x in round_ratios(r["methods"], "cs-acgan bce"))
+              + "x in the per-method group: the machine's speed drifts within a round too, so single "
+              "rounds scatter widely and only the medians are reported as results."]
     if r.get("processes"):
         (one, one_v), (many, many_v) = r["processes"].items()
         lines += ["", "### Processes x threads (what `csacgan reproduce --jobs` uses)", "",
