@@ -106,18 +106,6 @@ def int16_dropout(self, x):
     return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
 
 
-def converted_mask_dropout(self, x):
-    """csacgan's dropout before the masks were built from the scale's bit pattern: the
-    0/1 int16 mask converted to x's dtype, then scaled."""
-    if not self.training or self.threshold == 0:
-        return x
-    n = x.numel()
-    words = self.random_words((n + 3) // 4, x.device)
-    draws = words.view(torch.int16)[:n].as_strided(x.shape, x.stride()).bitwise_and_(0x7FFF)
-    keep = draws.sub_(self.threshold - 1).clamp_(0, 1)
-    return x * keep.to(x.dtype).mul_(self.scale)
-
-
 def torch_words(n, device):
     """The dropout masks' random words from torch's generator (mt19937 on the CPU)."""
     return torch.empty(n, dtype=torch.int64, device=device).random_()
@@ -136,8 +124,8 @@ def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, 
         if isinstance(module, Dropout):
             if old_dropout:
                 module.forward = types.MethodType(int16_dropout, module)
-            elif converted_masks:
-                module.forward = types.MethodType(converted_mask_dropout, module)
+            if converted_masks:  # no bit patterns: the 0/1 mask is converted to x's dtype, then scaled
+                module.scale_bits = {}
             if torch_mask_words:
                 module.random_words = torch_words
     if autograd_flatten:
