@@ -21,8 +21,8 @@ FUSED_DEVICES = ("cpu", "cuda")
 
 
 class Adam(torch.optim.Adam):
-    """``torch.optim.Adam`` fused where the device has the kernel (CPU, CUDA), foreach
-    elsewhere; same hyperparameters, same state dict."""
+    """``torch.optim.Adam`` fused where the device has the kernel (CPU, CUDA), torch's
+    default implementation elsewhere; same hyperparameters, same state dict."""
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), **kwargs):
         params = list(params)

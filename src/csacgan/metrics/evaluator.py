@@ -19,8 +19,8 @@ import torchvision
 from torch import nn
 
 from ..checkpoint import atomic_save
-from ..optim import Adam
 from ..data.sources import ImageSet, user_cache_dir
+from ..optim import Adam
 from ..runtime import autocast_factory, pick_precision
 
 ARCH = "resnet18-s2stem"
