@@ -93,6 +93,27 @@ def test_flatten_matches_nn_flatten_and_returns_gradients_in_the_input_layout():
         assert x.grad.is_contiguous(memory_format=fmt)
 
 
+def test_discriminator_heads_read_the_features_in_nchw_order_in_either_layout():
+    """D's two heads run as one product on the maps' memory order; same logits and
+    gradients as the two heads on the NCHW-flattened features (fp32, eval mode)."""
+    torch.manual_seed(0)
+    x = torch.randn(6, 1, 28, 28)
+    for channels_last in (False, True):
+        D = build_networks(10, (1, 28, 28))[1].eval()
+        set_channels_last(D, channels_last)
+        assert D.feature_maps(x).is_contiguous() != channels_last  # both paths of linear_on_maps
+        source, classes = D(x)
+        h = torch.nn.Flatten()(D.feature_maps(x))
+        assert torch.allclose(source, D.source_head(h).squeeze(1), atol=1e-5)
+        assert torch.allclose(classes, D.class_head(h), atol=1e-5)
+        (source.sum() + classes.square().sum()).backward()
+        grads = [p.grad.clone() for p in D.parameters()]
+        D.zero_grad()
+        (D.source_head(h).sum() + D.class_head(h).square().sum()).backward()
+        for g, p in zip(grads, D.parameters()):
+            assert torch.allclose(g, p.grad, atol=1e-4)
+
+
 def test_dropout_keeps_channels_last_layout():
     torch.manual_seed(0)
     x = torch.ones(8, 16, 6, 6).contiguous(memory_format=torch.channels_last)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .acgan_nets import Discriminator, Generator
+from .acgan_nets import Discriminator, Generator, linear_on_maps
 
 
 class Encoder(Discriminator):
@@ -23,7 +23,7 @@ class Encoder(Discriminator):
         del self.source_head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.class_head(self.features(x))
+        return linear_on_maps(self.feature_maps(x), self.class_head.weight, self.class_head.bias)
 
 
 class ClassConditionalGenerator(nn.Module):
