@@ -40,7 +40,7 @@ from torch import nn
 
 from csacgan.config import TrainConfig
 from csacgan.data.sources import load_dataset
-from csacgan.nets.acgan_nets import Dropout
+from csacgan.nets.acgan_nets import Dropout, Flatten
 from csacgan.runtime import cpu_has_bf16
 from csacgan.train import Trainer
 
@@ -99,11 +99,38 @@ def interleaved(steppers: dict, steps: int, rounds: int = 4, warmup: int = 5) ->
 
 
 def int16_dropout(self, x):
-    """csacgan's dropout before: one int16 random_ per unit, the mask cast and multiplied."""
+    """csacgan's dropout before: one int16 random_ (0 to 2^15 - 1) per unit, the mask cast and multiplied."""
     if not self.training or self.p == 0:
         return x
-    keep = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_() >= self.threshold
+    keep = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_() >= round(self.p * 32768)
     return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
+
+
+def fifteen_bit_dropout(self, x):
+    """csacgan's dropout before the signed 16-bit draws: the top bit of each 16-bit chunk
+    masked off (one more pass over the draws), 15-bit draws compared by sub and clamp."""
+    if not self.training or self.p == 0:
+        return x
+    n = x.numel()
+    if not (x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))):
+        x = x.contiguous()
+    words = self.random_words((n + 3) // 4, x.device)
+    draws = words.view(torch.int16)[:n].as_strided(x.shape, x.stride()).bitwise_and_(0x7FFF)
+    keep = draws.sub_(round(self.p * 32768) - 1).clamp_(0, 1)
+    bits = self.scale_bits.get(x.dtype)
+    if bits is not None:
+        return x * keep.mul_(bits).view(x.dtype)
+    return x * keep.to(x.dtype).mul_(self.scale)
+
+
+def two_heads(flatten):
+    """D's forward before its heads became one product on the maps' memory order: the maps
+    flattened by ``flatten`` (a copy of channels_last maps, forward and backward), then
+    each head on its own."""
+    def forward(self, x):
+        h = flatten(self.feature_maps(x))
+        return self.source_head(h).squeeze(1), self.class_head(h)
+    return forward
 
 
 def torch_words(n, device):
@@ -112,24 +139,29 @@ def torch_words(n, device):
 
 
 def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, torch_mask_words=False,
-         converted_masks=False, autograd_flatten=False, old_dropout=False, d_grads_in_g_step=False,
-         **overrides):
+         converted_masks=False, heads="one product", fifteen_bit_masks=False, old_dropout=False,
+         d_grads_in_g_step=False, **overrides):
     """csacgan's training step as (step function, batch size). The flags put back what
     the step did before (for the ablation rows): ``per_parameter_adam`` torch's default
     CPU Adam, ``torch_mask_words`` the masks' words from torch's generator,
-    ``converted_masks`` masks converted to bf16 and scaled, ``autograd_flatten`` nn.Flatten (an NCHW gradient meeting channels_last tensors),
+    ``converted_masks`` masks converted to bf16 and scaled, ``heads`` "nn.Flatten" (the
+    two heads after nn.Flatten, whose NCHW gradient meets channels_last tensors) or
+    "Flatten" (after csacgan's Flatten), ``fifteen_bit_masks`` 15-bit draws,
     ``old_dropout`` int16 masks, ``d_grads_in_g_step`` D's weight gradients in G's step."""
     trainer = Trainer(config(tmp, **overrides), tmp)
     for module in trainer.D.modules():
         if isinstance(module, Dropout):
+            if fifteen_bit_masks:
+                module.forward = types.MethodType(fifteen_bit_dropout, module)
             if old_dropout:
                 module.forward = types.MethodType(int16_dropout, module)
             if converted_masks:  # no bit patterns: the 0/1 mask is converted to x's dtype, then scaled
                 module.scale_bits = {}
             if torch_mask_words:
                 module.random_words = torch_words
-    if autograd_flatten:
-        trainer.D.body[-1] = nn.Flatten()
+    if heads != "one product":
+        flatten = {"nn.Flatten": nn.Flatten(), "Flatten": Flatten()}[heads]
+        trainer.D.forward = types.MethodType(two_heads(flatten), trainer.D)
     if d_grads_in_g_step:
         trainer.D.requires_grad_ = lambda *_: trainer.D
     if per_parameter_adam:
@@ -299,8 +331,10 @@ CHAIN = ["csacgan bf16 NCHW, int16 dropout masks, D's gradients in G's step, per
          "+ channels_last",
          "+ Flatten's gradient channels_last",
          "+ fused Adam",
-         "+ mask words from numpy SFC64"]
-DEFAULT = "+ bf16 masks from the scale's bit pattern = csacgan bf16 (default)"
+         "+ mask words from numpy SFC64",
+         "+ bf16 masks from the scale's bit pattern",
+         "+ signed 16-bit draws (one pass fewer per mask)"]
+DEFAULT = "+ D's heads as one product on the maps' memory order = csacgan bf16 (default)"
 
 
 def main() -> None:
@@ -320,7 +354,7 @@ def main() -> None:
         tmp = Path(tmp)
         # Each "+" row adds one change to the row above it, oldest first; the last is the default.
         before = dict(precision="bf16", per_parameter_adam=True, torch_mask_words=True, converted_masks=True,
-                      autograd_flatten=True)
+                      heads="nn.Flatten", fifteen_bit_masks=True)
         variants = {REFERENCE: plain_reference(tmp / "v0"),
                     "csacgan fp32": ours(tmp / "v1", precision="fp32"),
                     "csacgan bf16, separate real and fake D passes": ours(tmp / "v2", precision="bf16",
@@ -330,10 +364,13 @@ def main() -> None:
                     CHAIN[1]: ours(tmp / "c1", **before, channels_last=False, old_dropout=True),
                     CHAIN[2]: ours(tmp / "c2", **before, channels_last=False),
                     CHAIN[3]: ours(tmp / "c3", **before),
-                    CHAIN[4]: ours(tmp / "c4", **{**before, "autograd_flatten": False}),
-                    CHAIN[5]: ours(tmp / "c5", **{**before, "autograd_flatten": False, "per_parameter_adam": False}),
-                    CHAIN[6]: ours(tmp / "c6", precision="bf16", converted_masks=True),
-                    DEFAULT: ours(tmp / "c7", precision="bf16")}
+                    CHAIN[4]: ours(tmp / "c4", **{**before, "heads": "Flatten"}),
+                    CHAIN[5]: ours(tmp / "c5", **{**before, "heads": "Flatten", "per_parameter_adam": False}),
+                    CHAIN[6]: ours(tmp / "c6", **{**before, "heads": "Flatten", "per_parameter_adam": False,
+                                                  "torch_mask_words": False}),
+                    CHAIN[7]: ours(tmp / "c7", precision="bf16", heads="Flatten", fifteen_bit_masks=True),
+                    CHAIN[8]: ours(tmp / "c8", precision="bf16", heads="Flatten"),
+                    DEFAULT: ours(tmp / "c9", precision="bf16")}
         if not args.skip_compile:
             # NCHW: compiled with channels_last, G's loss was NaN from the first step
             # (torch 2.14.1, measured 2026-11-27); the eager step is finite in either layout.
@@ -403,17 +440,20 @@ def render(r: dict, command: str) -> str:
               "csacgan's step: the imbalanced set is one uint8 tensor on the device and batches "
               "are indexed from it; real and generated batches go through D in one pass; D's "
               "parameters are frozen during G's backward pass (their gradients there were computed "
-              "and thrown away: 7% of the step's FLOPs); dropout masks are four 15-bit draws cut from "
-              "each random int64 word (int16 random_ per unit was 3.8x faster than torch.rand, int64 "
+              "and thrown away: 7% of the step's FLOPs); dropout masks are four signed 16-bit draws cut "
+              "from each random int64 word (a clamp and a subtraction make the 0/1 mask, where 15-bit draws "
+              "needed a third pass to mask off the top bit; int16 random_ per unit was 3.8x faster than torch.rand, int64 "
               "for a quarter of the units about 5x faster again), on the CPU words from numpy's SFC64 "
               "seeded by torch's generator (1.6x faster than torch's mt19937), turned into a mask by "
               "integer arithmetic (boolean masks were 5-10x slower), in bf16 directly from the bit "
               "pattern of the scale 1/(1-p) (no conversion pass), and applied by one multiply, in the "
               "layout of the activations; weights and activations are channels_last (NHWC: with NCHW "
               "tensors oneDNN reordered every convolution's input and output, 16% of its time in the "
-              "step, measured with ONEDNN_VERBOSE), and the flatten before D's heads hands its "
-              "gradient back channels_last (autograd's own gave an NCHW gradient, and the "
-              "elementwise backward ops meeting it with channels_last operands ran up to 18x slower); "
+              "step, measured with ONEDNN_VERBOSE), and D's two heads are one matrix product on its "
+              "last feature maps read in their memory order, the weights' columns permuted to match "
+              "(before: a flatten copying the maps, forward and backward, then one product per head; and "
+              "before that autograd's flatten, whose NCHW gradient made the elementwise backward ops "
+              "meeting channels_last operands run up to 18x slower); "
               "Adam is fused (torch's CPU default loops over parameters: 6.2 against 1.4 ms per step "
               "of both optimizers); bf16 autocast where the CPU or GPU computes bf16 natively. "
               "torch.compile is not used: the graphs are small, compiling takes half a minute, and it "

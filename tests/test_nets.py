@@ -18,7 +18,7 @@ def test_dropout_drops_p_of_the_units_independently_and_scales_the_rest():
     dropped = y == 0
     sigma = math.sqrt(p * (1 - p) / n)
     assert abs(dropped.float().mean().item() - p) < 5 * sigma
-    # each of the four 15-bit draws cut from one random 64-bit word has the same rate...
+    # each of the four 16-bit draws cut from one random 64-bit word has the same rate...
     per_chunk = dropped.view(-1, 4).float().mean(0)
     assert (per_chunk - p).abs().max().item() < 5 * sigma * 2
     # ...and neighbours are independent: P(both dropped) = p^2

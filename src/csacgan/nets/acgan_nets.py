@@ -72,20 +72,21 @@ def random_words(n: int, device: torch.device) -> torch.Tensor:
 
 
 class Dropout(nn.Module):
-    """Inverted dropout whose mask comes from random 15-bit integers.
+    """Inverted dropout whose mask comes from random 16-bit integers.
 
     Same scaling as ``nn.Dropout``; the drop probability is rounded to a multiple of
-    2^-15 (0.3 becomes 0.29999); under bf16 autocast the mask, scale included, is bf16
+    2^-16 (0.3 becomes 0.300003); under bf16 autocast the mask, scale included, is bf16
     (1/0.7 becomes 1.4297, 0.08% high, below bf16's own rounding), built from the
     scale's bit pattern. Written by hand because on the CPU the usual ways are
     slow (profiled on the training step): ``bernoulli_`` took 36% of a whole step,
     ``torch.rand`` 17%, and any boolean mask (``masked_fill``, ``where``, bool to float)
     runs 5-10x slower than arithmetic on the same number of elements. So: each random
-    63-bit integer gives four 15-bit draws (its 16-bit chunks, top bit masked off;
-    ``random_`` on int64 for a quarter of the units is about 5x faster than on int16
-    for all of them; on the CPU the words come from numpy's SFC64, see
-    :func:`random_words`), and the 0/1 mask is made with integer arithmetic, not
-    comparisons.
+    64-bit integer gives four signed 16-bit draws (its 16-bit chunks; ``random_`` on
+    int64 for a quarter of the units is about 5x faster than on int16 for all of them;
+    on the CPU the words come from numpy's SFC64, see :func:`random_words`), and the
+    0/1 mask is made with integer arithmetic, not comparisons: a draw d is kept when
+    d >= T, and clamp(d, T - 1, T) - (T - 1) is that 0/1 (two passes over the int16
+    draws; the 15-bit draws used before needed a third, masking off the top bit).
     """
 
     def __init__(self, p: float):
@@ -93,14 +94,15 @@ class Dropout(nn.Module):
         if not 0 <= p < 1:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
-        self.threshold = round(p * 32768)
+        self.drops = min(round(p * 65536), 65535)  # of the 65536 values a draw takes
+        self.threshold = self.drops - 32768          # T: signed draws >= T are kept
         self.scale = 1.0 / (1.0 - p)
         self.scale_bits = {dtype: torch.tensor(self.scale, dtype=dtype).view(torch.int16).item()
                            for dtype in (torch.bfloat16, torch.float16)}  # the scale's 16 bits per 16-bit dtype
         self.random_words = random_words  # (n, device) -> int64 words; benchmarks swap in torch's
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.threshold == 0:
+        if not self.training or self.drops == 0:
             return x
         if torch.compiler.is_compiling():  # inductor draws its own random numbers inside fused kernels
             return F.dropout(x, self.p, training=True)
@@ -110,8 +112,8 @@ class Dropout(nn.Module):
         words = self.random_words((n + 3) // 4, x.device)
         # the mask takes x's strides, so a channels_last x stays channels_last (a mask
         # in the other layout made the multiply, and oneDNN's next layer, reorder)
-        draws = words.view(torch.int16)[:n].as_strided(x.shape, x.stride()).bitwise_and_(0x7FFF)  # uniform in [0, 2^15)
-        keep = draws.sub_(self.threshold - 1).clamp_(0, 1)  # 1 where draw >= threshold, else 0
+        draws = words.view(torch.int16)[:n].as_strided(x.shape, x.stride())  # uniform in [-2^15, 2^15)
+        keep = draws.clamp_(self.threshold - 1, self.threshold).sub_(self.threshold - 1)  # 1 where draw >= T, else 0
         bits = self.scale_bits.get(x.dtype)
         if bits is not None:
             # 0/1 times the 16 bits of the scale, read as x's dtype: 0.0 or the scale, with
