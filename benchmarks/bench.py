@@ -344,10 +344,15 @@ def main() -> None:
     parser.add_argument("--json", default="benchmarks/results.json")
     parser.add_argument("--runs", nargs="*", default=[], help="run folders with curve.json, for time-to-quality")
     parser.add_argument("--skip-compile", action="store_true")
+    parser.add_argument("--pair-only", action="store_true",
+                        help="only the headline pair (reference against default, 16 interleaved rounds); "
+                             "prints its ratios, writes nothing")
     parser.add_argument("--worker", nargs=2, type=int, metavar=("THREADS", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(*args.worker)
+    if args.pair_only:
+        return print(json.dumps(headline_pair()))
     started = time.perf_counter()
     results = {"machine": machine(), "steps": args.steps}
     with tempfile.TemporaryDirectory() as tmp:
@@ -385,10 +390,7 @@ def main() -> None:
                                                        ("bagan", "wgan-gp")])})
         results["methods"] = interleaved(methods, args.steps)
         print(json.dumps(results["methods"], indent=1), flush=True)
-        # the headline: the two alone, in many short rounds, so that each round's pair of
-        # measurements is close in time (with a dozen variants a round lasts minutes)
-        pair = {REFERENCE: plain_reference(tmp / "h-ref"), DEFAULT: ours(tmp / "h-default", precision="bf16")}
-        results["headline"] = interleaved(pair, HEADLINE_ROUNDS * HEADLINE_STEPS, rounds=HEADLINE_ROUNDS)
+        results["headline"] = headline_pair(tmp / "headline")["rounds"]
         print(json.dumps(results["headline"], indent=1), flush=True)
         if torch.get_num_threads() > 1:
             results["processes"] = processes_x_threads(args.steps)
@@ -404,6 +406,20 @@ def main() -> None:
     Path(args.json).write_text(json.dumps(results, indent=2))
     Path(args.out).write_text(render(results, results["command"]))
     print(f"wrote {args.out} and {args.json}")
+
+
+def headline_pair(tmp: Path | None = None) -> dict:
+    """The headline: the plain reference and the default step alone, in many short
+    rounds, so that each round's pair of measurements is close in time (with a dozen
+    variants a round lasts minutes)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = tmp or Path(scratch)
+        pair = {REFERENCE: plain_reference(tmp / "h-ref"), DEFAULT: ours(tmp / "h-default", precision="bf16")}
+        rounds = interleaved(pair, HEADLINE_ROUNDS * HEADLINE_STEPS, rounds=HEADLINE_ROUNDS)
+    ratios = round_ratios(rounds, DEFAULT)
+    return {"rounds": rounds, "of_medians": rounds[DEFAULT]["images_per_s"] / rounds[REFERENCE]["images_per_s"],
+            "round_median": statistics.median(ratios), "round_range": [min(ratios), max(ratios)],
+            "images_per_s": {name: v["images_per_s"] for name, v in rounds.items()}}
 
 
 def round_ratios(group: dict, name: str) -> list[float]:
