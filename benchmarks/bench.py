@@ -496,7 +496,9 @@ def render(r: dict, command: str) -> str:
                   f"{h[DEFAULT]['images_per_s']:.0f} images/s (medians): **{of_medians:.2f}x**; round by round "
                   f"{statistics.median(ratios):.2f}x (median), {min(ratios):.2f}-{max(ratios):.2f}x (range).", "",
                   f"Issue 6's goal of 3x the plain reference at the default settings: "
-                  + ("reached." if min(of_medians, statistics.median(ratios)) >= 3 else "not reached.")
+                  + ("reached in this run." if min(of_medians, statistics.median(ratios)) >= 3 else "not reached in this run.")
+                  + " Between runs of this pair the ratio moves by about 10% on this machine; "
+                  "`python benchmarks/bench.py --pair-only` repeats it alone."
                   + f" The larger tables above put the default at {ours_default:.2f}x and {cs_bce:.2f}x (BCE methods "
                   f"{min(bce):.2f}-{max(bce):.2f}x), but with a dozen variants a round there lasts minutes and "
                   "the machine's speed drifts within it: their single rounds of the default scatter from "
