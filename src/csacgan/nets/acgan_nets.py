@@ -207,7 +207,6 @@ class Discriminator(nn.Module):
                        Dropout(dropout)]
             width, size = out, (size + 2 * (k // 2) - k) // s + 1
         self.body = nn.Sequential(*layers)
-        self.feature_shape = (width, size, size)
         self.feature_dim = width * size * size
         self.source_head = nn.Linear(self.feature_dim, 1)
         self.class_head = nn.Linear(self.feature_dim, num_classes)
@@ -222,7 +221,7 @@ class Discriminator(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened features, (N, C*H*W) in NCHW order whatever the layout."""
-        return Flatten()(self.feature_maps(x))
+        return _FlattenKeepLayout.apply(self.feature_maps(x))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns (source logit (N,), class logits (N, K))."""
