@@ -311,9 +311,9 @@ def time_to_quality(runs: list[str], threshold: float = 0.95) -> list[dict]:
         if not curve_path.is_file():
             continue
         curve = json.loads(curve_path.read_text())
-        cfg = json.loads((Path(run) / "config.json").read_text())["config"]
+        saved = json.loads((Path(run) / "config.json").read_text())
+        cfg, env = saved["config"], saved.get("environment", {})
         hit = next((p for p in curve if p["per_class"][0] >= threshold), None)
-        env = json.loads((Path(run) / "config.json").read_text()).get("environment", {})
         rows.append({"run": run, "method": cfg["method"], "recipe": cfg["recipe"],
                      "commit": env.get("csacgan_commit"),
                      "diffaugment": cfg.get("diffaugment") or "",
@@ -489,6 +489,7 @@ def render(r: dict, command: str) -> str:
         h = r["headline"]
         ratios = round_ratios(h, DEFAULT)
         of_medians = h[DEFAULT]["images_per_s"] / h[REFERENCE]["images_per_s"]
+        table_rounds = round_ratios(r["variants"], DEFAULT) + round_ratios(r["methods"], "cs-acgan bce")
         lines += ["### Headline: the default step against the plain reference alone", "",
                   f"The two interleaved in {len(ratios)} rounds of {HEADLINE_STEPS} steps (each round's pair "
                   "close in time): the plain reference "
@@ -502,8 +503,7 @@ def render(r: dict, command: str) -> str:
                   + f" The larger tables above put the default at {ours_default:.2f}x and {cs_bce:.2f}x (BCE methods "
                   f"{min(bce):.2f}-{max(bce):.2f}x), but with a dozen variants a round there lasts minutes and "
                   "the machine's speed drifts within it: their single rounds of the default scatter from "
-                  f"{min(round_ratios(r['variants'], DEFAULT) + round_ratios(r['methods'], 'cs-acgan bce')):.2f} to "
-                  f"{max(round_ratios(r['variants'], DEFAULT) + round_ratios(r['methods'], 'cs-acgan bce')):.2f}x, "
+                  f"{min(table_rounds):.2f} to {max(table_rounds):.2f}x, "
                   "so this pair is the headline."]
     if r.get("processes"):
         (one, one_v), (many, many_v) = r["processes"].items()
