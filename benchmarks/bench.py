@@ -140,15 +140,18 @@ def torch_words(n, device):
 
 def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, torch_mask_words=False,
          converted_masks=False, heads="one product", fifteen_bit_masks=False, old_dropout=False,
-         d_grads_in_g_step=False, **overrides):
+         d_grads_in_g_step=False, unfused_activation=False, **overrides):
     """csacgan's training step as (step function, batch size). The flags put back what
     the step did before (for the ablation rows): ``per_parameter_adam`` torch's default
     CPU Adam, ``torch_mask_words`` the masks' words from torch's generator,
     ``converted_masks`` masks converted to bf16 and scaled, ``heads`` "nn.Flatten" (the
     two heads after nn.Flatten, whose NCHW gradient meets channels_last tensors) or
     "Flatten" (after csacgan's Flatten), ``fifteen_bit_masks`` 15-bit draws,
-    ``old_dropout`` int16 masks, ``d_grads_in_g_step`` D's weight gradients in G's step."""
+    ``old_dropout`` int16 masks, ``d_grads_in_g_step`` D's weight gradients in G's step,
+    ``unfused_activation`` LeakyReLU and Dropout as separate modules (the flags that change
+    Dropout need this: the fused operation does not call Dropout.forward)."""
     trainer = Trainer(config(tmp, **overrides), tmp)
+    trainer.D.fused_activation = not unfused_activation
     for module in trainer.D.modules():
         if isinstance(module, Dropout):
             if fifteen_bit_masks:
@@ -193,6 +196,7 @@ def plain_reference(tmp: Path):
     from torchvision import transforms
     trainer = Trainer(config(tmp, precision="fp32"), tmp)  # for the same networks and data only
     G, D = trainer.G, trainer.D
+    D.fused_activation = False  # nn.Dropout below, as written plainly
     for name, module in list(D.body.named_children()):
         if type(module).__name__ == "Dropout":
             D.body[int(name)] = nn.Dropout(module.p)
@@ -333,8 +337,9 @@ CHAIN = ["csacgan bf16 NCHW, int16 dropout masks, D's gradients in G's step, per
          "+ fused Adam",
          "+ mask words from numpy SFC64",
          "+ bf16 masks from the scale's bit pattern",
-         "+ signed 16-bit draws (one pass fewer per mask)"]
-DEFAULT = "+ D's heads as one product on the maps' memory order = csacgan bf16 (default)"
+         "+ signed 16-bit draws (one pass fewer per mask)",
+         "+ D's heads as one product on the maps' memory order"]
+DEFAULT = "+ LeakyReLU and dropout fused in one C++ loop = csacgan bf16 (default)"
 
 
 def main() -> None:
@@ -359,7 +364,7 @@ def main() -> None:
         tmp = Path(tmp)
         # Each "+" row adds one change to the row above it, oldest first; the last is the default.
         before = dict(precision="bf16", per_parameter_adam=True, torch_mask_words=True, converted_masks=True,
-                      heads="nn.Flatten", fifteen_bit_masks=True)
+                      heads="nn.Flatten", fifteen_bit_masks=True, unfused_activation=True)
         variants = {REFERENCE: plain_reference(tmp / "v0"),
                     "csacgan fp32": ours(tmp / "v1", precision="fp32"),
                     "csacgan bf16, separate real and fake D passes": ours(tmp / "v2", precision="bf16",
@@ -373,9 +378,11 @@ def main() -> None:
                     CHAIN[5]: ours(tmp / "c5", **{**before, "heads": "Flatten", "per_parameter_adam": False}),
                     CHAIN[6]: ours(tmp / "c6", **{**before, "heads": "Flatten", "per_parameter_adam": False,
                                                   "torch_mask_words": False}),
-                    CHAIN[7]: ours(tmp / "c7", precision="bf16", heads="Flatten", fifteen_bit_masks=True),
-                    CHAIN[8]: ours(tmp / "c8", precision="bf16", heads="Flatten"),
-                    DEFAULT: ours(tmp / "c9", precision="bf16")}
+                    CHAIN[7]: ours(tmp / "c7", precision="bf16", heads="Flatten", fifteen_bit_masks=True,
+                                   unfused_activation=True),
+                    CHAIN[8]: ours(tmp / "c8", precision="bf16", heads="Flatten", unfused_activation=True),
+                    CHAIN[9]: ours(tmp / "c9", precision="bf16", unfused_activation=True),
+                    DEFAULT: ours(tmp / "c10", precision="bf16")}
         if not args.skip_compile:
             # NCHW: compiled with channels_last, G's loss was NaN from the first step
             # (torch 2.14.1, measured 2026-11-27); the eager step is finite in either layout.

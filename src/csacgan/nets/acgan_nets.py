@@ -34,6 +34,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from . import fused
+
 
 def set_channels_last(module: nn.Module, on: bool = True) -> nn.Module:
     """Weights and activations of ``module`` (a generator, discriminator or encoder from
@@ -99,7 +101,12 @@ class Dropout(nn.Module):
         self.scale = 1.0 / (1.0 - p)
         self.scale_bits = {dtype: torch.tensor(self.scale, dtype=dtype).view(torch.int16).item()
                            for dtype in (torch.bfloat16, torch.float16)}  # the scale's 16 bits per 16-bit dtype
+        self.bf16_scale = torch.tensor(self.scale, dtype=torch.bfloat16).item()  # the scale a bf16 mask holds
         self.random_words = random_words  # (n, device) -> int64 words; benchmarks swap in torch's
+
+    def draws_masks(self) -> bool:
+        """Whether ``forward`` draws a mask now (training, p > 0, not being compiled)."""
+        return self.training and self.drops > 0 and not torch.compiler.is_compiling()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.drops == 0:
@@ -211,13 +218,22 @@ class Discriminator(nn.Module):
         self.source_head = nn.Linear(self.feature_dim, 1)
         self.class_head = nn.Linear(self.feature_dim, num_classes)
         self.memory_format = torch.contiguous_format  # see set_channels_last
+        self.fused_activation = True  # LeakyReLU + dropout as one operation where it applies (nets/fused.py)
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """The last convolution's output, (N, C, H, W) in the networks' memory format."""
         if self.pad:
             lo = self.pad // 2
             x = F.pad(x, (lo, self.pad - lo, lo, self.pad - lo), value=-1.0)  # -1 is black in [-1, 1]
-        return self.body(x.contiguous(memory_format=self.memory_format))
+        h = x.contiguous(memory_format=self.memory_format)
+        layers = list(self.body)
+        for conv, act, drop in zip(layers[0::3], layers[1::3], layers[2::3]):  # built as such triples
+            h = conv(h)
+            if self.fused_activation and fused.usable(h, drop):
+                h = fused.leaky_relu_dropout(h, act.negative_slope, drop)
+            else:
+                h = drop(act(h))
+        return h
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened features, (N, C*H*W) in NCHW order whatever the layout."""

@@ -1,0 +1,115 @@
+"""LeakyReLU followed by dropout as one operation (the discriminator's activation, CPU, bf16).
+
+Written by hand, in C++ (``leaky_relu_dropout.cpp``, compiled on first use with
+torch.utils.cpp_extension and cached), because eager PyTorch runs each step as its own
+pass over memory: per layer and training pass, LeakyReLU, the mask's three integer
+passes and the multiply forward, the multiply and leaky_relu_backward backward, plus
+numpy's random words; and torch.compile's CPU code for these bf16 and int16 loops was
+slower than eager (benchmarks/bench.py, docs/benchmarks.md). One loop forward (random
+numbers, LeakyReLU, mask, scale; it stores one byte per unit for the backward pass) and
+one loop backward were 2.1-2.2x faster than the unfused ops on the discriminator's
+activations (2-core Xeon, bf16, channels_last, batch 128).
+
+The values are bitwise those of ``F.leaky_relu`` followed by :class:`Dropout` given the
+same mask, forward and backward (tests/test_fused.py); only the random numbers differ:
+SplitMix64 (Steele, Lea and Flood 2014) as a counter-based generator seeded by one
+64-bit draw of torch's default generator per call, so seeding, checkpoints and resumed
+runs see the same masks. The unfused path is used on other devices, in fp32, in
+evaluation mode, under torch.compile, when ``CSACGAN_FUSED_KERNEL=0``, or when the
+kernel cannot be built (no C++ compiler: a warning says so once).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+
+SOURCE = Path(__file__).with_name("leaky_relu_dropout.cpp")
+_kernel = None
+_unavailable: str | None = None
+_disabled = 0
+
+
+def _cpu_key() -> str:
+    """The CPU's flags, hashed: the kernel is built with -march=native, so a build cache
+    shared between different machines must not hand one machine's build to another."""
+    try:
+        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    return hashlib.md5(flags.encode()).hexdigest()[:8]
+
+
+def kernel():
+    """The compiled kernel, or None when it is unavailable (see :func:`unavailable_reason`)."""
+    global _kernel, _unavailable
+    if _kernel is not None or _unavailable is not None:
+        return _kernel
+    if os.environ.get("CSACGAN_FUSED_KERNEL", "1") == "0":
+        _unavailable = "disabled by CSACGAN_FUSED_KERNEL=0"
+        return None
+    try:
+        from torch.utils.cpp_extension import _get_build_directory, load
+        name = f"csacgan_leaky_relu_dropout_{_cpu_key()}"
+        if not list(Path(_get_build_directory(name, verbose=False)).glob("*.so")):
+            print("csacgan: compiling the fused LeakyReLU-dropout CPU kernel (once per machine, about 30 s)",
+                  file=sys.stderr, flush=True)
+        _kernel = load(name=name, sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native", "-fopenmp"])
+    except Exception as exc:  # no compiler, no ninja, unsupported platform: the unfused ops still work
+        _unavailable = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        warnings.warn(f"csacgan: the fused LeakyReLU-dropout kernel is unavailable ({_unavailable}); "
+                      f"using the unfused PyTorch ops (same model, slower training on the CPU)", stacklevel=2)
+    return _kernel
+
+
+def unavailable_reason() -> str | None:
+    """Why the kernel is not used (None when it is, or has not been asked for yet)."""
+    return _unavailable
+
+
+@contextlib.contextmanager
+def disabled():
+    """The unfused ops inside this block: for passes that are differentiated twice (WGAN-GP's
+    gradient penalty), which the fused backward is not."""
+    global _disabled
+    _disabled += 1
+    try:
+        yield
+    finally:
+        _disabled -= 1
+
+
+def usable(x: torch.Tensor, dropout) -> bool:
+    """Whether the fused operation applies to ``x`` before ``dropout`` (a csacgan Dropout)."""
+    return (not _disabled and x.device.type == "cpu" and x.dtype == torch.bfloat16 and dropout.draws_masks()
+            and (x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)))
+            and kernel() is not None)
+
+
+class LeakyReLUDropout(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, slope: float, threshold: int, scale: float):
+        seed = torch.empty((), dtype=torch.int64).random_().item()  # torch's generator: seeded, checkpointed
+        y, code = _kernel.forward(x, seed, threshold, scale, slope)
+        ctx.save_for_backward(code)
+        ctx.slope, ctx.scale = slope, scale
+        return y
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable  # a second derivative raises instead of being wrong
+    def backward(ctx, grad):
+        code, = ctx.saved_tensors
+        if grad.dtype != torch.bfloat16 or grad.stride() != code.stride():
+            grad = torch.empty_like(code, dtype=torch.bfloat16).copy_(grad)  # empty_like keeps code's strides
+        return _kernel.backward(grad, code, ctx.scale, ctx.slope), None, None, None
+
+
+def leaky_relu_dropout(x: torch.Tensor, slope: float, dropout) -> torch.Tensor:
+    """``dropout(F.leaky_relu(x, slope))`` in one pass; call only where :func:`usable` is true."""
+    return LeakyReLUDropout.apply(x, slope, dropout.threshold, dropout.bf16_scale)
