@@ -89,6 +89,10 @@ class Dropout(nn.Module):
     0/1 mask is made with integer arithmetic, not comparisons: a draw d is kept when
     d >= T, and clamp(d, T - 1, T) - (T - 1) is that 0/1 (two passes over the int16
     draws; the 15-bit draws used before needed a third, masking off the top bit).
+
+    In the discriminator's training passes in bf16 on the CPU, LeakyReLU and this dropout
+    run as one fused operation instead (:mod:`csacgan.nets.fused`, same mask rule and
+    scale, its own random numbers); this module is the path everywhere else.
     """
 
     def __init__(self, p: float):
