@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import sys
 import warnings
@@ -56,7 +57,13 @@ def kernel():
         _unavailable = "disabled by CSACGAN_FUSED_KERNEL=0"
         return None
     try:
-        from torch.utils.cpp_extension import _get_build_directory, load
+        cpp_log = logging.getLogger("torch.utils.cpp_extension")
+        level = cpp_log.level
+        cpp_log.setLevel(logging.ERROR)  # its import warns that a CPU-only machine has no CUDA
+        try:
+            from torch.utils.cpp_extension import _get_build_directory, load
+        finally:
+            cpp_log.setLevel(level)
         name = f"csacgan_leaky_relu_dropout_{_cpu_key()}"
         if not list(Path(_get_build_directory(name, verbose=False)).glob("*.so")):
             print("csacgan: compiling the fused LeakyReLU-dropout CPU kernel (once per machine, about 30 s)",
