@@ -38,6 +38,9 @@ def test_run_folder_records_what_rebuilds_the_result(tmp_path, mnist_path):
     assert config["data"]["files"]["train_images"]["md5"] == "f68b3c2dcbeaaa9fbdd348bbdeb94873"
     assert config["environment"]["torch"] == torch.__version__
     assert config["imbalance"]["counts"][0] == 26
+    fused = config["fused_activation"]  # which random generator drew D's dropout masks
+    assert fused["used"] == (config["precision"] == "bf16" and config["device"] == "cpu"
+                             and fused["unavailable"] is None)
     assert (run / "samples" / "final.png").stat().st_size > 0
 
 

@@ -25,7 +25,7 @@ from .data.batches import RealBatches
 from .data.imbalance import make_imbalance
 from .data.sources import load_dataset
 from .methods import build_method
-from .nets import network_arguments, set_channels_last
+from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
@@ -146,9 +146,17 @@ class Trainer:
         set_rng_state(ckpt["rng"])
         self.noise.set_state(ckpt["noise_rng"])
 
+    def fused_activation(self) -> dict:
+        """Whether D's LeakyReLU and dropout run fused (nets/fused.py): its masks come from
+        another random generator, so a run resumed without the kernel continues validly but
+        not bit for bit."""
+        wanted = self.device.type == "cpu" and self.precision == "bf16" and self.D.fused_activation
+        return {"used": wanted and fused.kernel() is not None, "unavailable": fused.unavailable_reason()}
+
     def write_config(self) -> None:
         write_json({"config": self.cfg.to_dict(), "environment": environment(),
                     "device": str(self.device), "precision": self.precision,
+                    "fused_activation": self.fused_activation(),
                     "data": {"dataset": self.cfg.dataset, "files": self.data.files,
                              "kept_indices_md5": self.indices_md5},
                     "imbalance": self.summary.to_dict()}, self.run_dir / "config.json")
