@@ -124,3 +124,21 @@ def test_the_discriminator_fuses_only_in_bf16_training_and_never_twice_different
         penalty = gradient_penalty(D, torch.randn(8, 1, 28, 28), torch.randn(8, 1, 28, 28))
     penalty.backward()
     assert D.body[0].weight.grad.abs().sum() > 0
+
+
+def test_without_a_compiler_the_unfused_ops_run_after_one_warning(monkeypatch):
+    import torch.utils.cpp_extension as cpp_extension
+
+    def fail(**_):
+        raise RuntimeError("Error building extension 'csacgan_leaky_relu_dropout'")
+    monkeypatch.setattr(fused, "_kernel", None)
+    monkeypatch.setattr(fused, "_unavailable", None)
+    monkeypatch.setattr(cpp_extension, "load", fail)
+    with pytest.warns(UserWarning, match="unavailable"):
+        assert fused.kernel() is None
+    assert fused.unavailable_reason().startswith("RuntimeError: Error building extension")
+    D = set_channels_last(Discriminator())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        source, classes = D(torch.randn(4, 1, 28, 28))
+    (source.float().sum() + classes.float().sum()).backward()
+    assert torch.isfinite(D.body[0].weight.grad).all()

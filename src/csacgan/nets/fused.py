@@ -48,6 +48,15 @@ def _cpu_key() -> str:
     return hashlib.md5(flags.encode()).hexdigest()[:8]
 
 
+def _built(name: str) -> bool:
+    """Whether torch's extension cache already holds a build of ``name`` (for the message only)."""
+    try:
+        from torch.utils.cpp_extension import _get_build_directory  # private: a failure only costs the message
+        return any(Path(_get_build_directory(name, verbose=False)).glob("*.so"))
+    except Exception:
+        return False
+
+
 def kernel():
     """The compiled kernel, or None when it is unavailable (see :func:`unavailable_reason`)."""
     global _kernel, _unavailable
@@ -61,11 +70,11 @@ def kernel():
         level = cpp_log.level
         cpp_log.setLevel(logging.ERROR)  # its import warns that a CPU-only machine has no CUDA
         try:
-            from torch.utils.cpp_extension import _get_build_directory, load
+            from torch.utils.cpp_extension import load
         finally:
             cpp_log.setLevel(level)
         name = f"csacgan_leaky_relu_dropout_{_cpu_key()}"
-        if not list(Path(_get_build_directory(name, verbose=False)).glob("*.so")):
+        if not _built(name):
             print("csacgan: compiling the fused LeakyReLU-dropout CPU kernel (once per machine, about 30 s)",
                   file=sys.stderr, flush=True)
         _kernel = load(name=name, sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native", "-fopenmp"])
