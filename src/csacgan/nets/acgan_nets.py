@@ -118,7 +118,7 @@ class Dropout(nn.Module):
         if torch.compiler.is_compiling():  # inductor draws its own random numbers inside fused kernels
             return F.dropout(x, self.p, training=True)
         n = x.numel()
-        if not (x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))):
+        if not fused.dense(x):
             x = x.contiguous()
         words = self.random_words((n + 3) // 4, x.device)
         # the mask takes x's strides, so a channels_last x stays channels_last (a mask

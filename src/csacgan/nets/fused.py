@@ -102,11 +102,16 @@ def disabled():
         _disabled -= 1
 
 
+def dense(x: torch.Tensor) -> bool:
+    """Whether ``x`` is contiguous in NCHW or channels_last order: what a mask laid over its
+    flat memory (here and in :class:`csacgan.nets.acgan_nets.Dropout`) needs."""
+    return x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))
+
+
 def usable(x: torch.Tensor, dropout) -> bool:
     """Whether the fused operation applies to ``x`` before ``dropout`` (a csacgan Dropout)."""
     return (not _disabled and x.device.type == "cpu" and x.dtype == torch.bfloat16 and dropout.draws_masks()
-            and (x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)))
-            and kernel() is not None)
+            and dense(x) and kernel() is not None)
 
 
 class LeakyReLUDropout(torch.autograd.Function):
