@@ -82,6 +82,9 @@ def _add_train(sub) -> None:
                         "the same networks either way)")
     t.add_argument("--sampling", choices=["uniform", "class-balanced"], help="how real batches are drawn "
                    "(default: from --recipe)")
+    t.add_argument("--fake-labels", choices=["uniform", "class-prior"], help="classes the generator is "
+                   "asked for in training: uniform, or class-prior (c ~ p_c, the training set's class "
+                   "distribution, as the paper; default: from --recipe)")
     t.add_argument("--fake-class-loss-in-d", type=_bool, help="apply the class loss to generated images "
                    "in D's loss (default: from --recipe)")
     t.add_argument("--adversarial-loss", choices=["bce", "hinge", "wgan-gp"], default=d.adversarial_loss,
@@ -126,7 +129,7 @@ def _cmd_train(args) -> None:
             epochs=args.epochs or TrainConfig.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
             lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
             channels_last=args.channels_last,
-            sampling=args.sampling, fake_class_loss_in_d=args.fake_class_loss_in_d,
+            sampling=args.sampling, fake_labels=args.fake_labels, fake_class_loss_in_d=args.fake_class_loss_in_d,
             adversarial_loss=args.adversarial_loss, diffaugment=args.diffaugment,
             temperature=args.temperature,
             cost_momentum=args.cost_momentum, cost_error_source=args.cost_error_source,

@@ -5,12 +5,14 @@ from dataclasses import asdict, dataclass, field, fields
 
 # Recipes set several options at once; an option given explicitly wins.
 #   paper:    the paper as written: real batches drawn uniformly from the imbalanced
-#             set, L_c on real and generated images in D, tau = 1.
+#             set, generated labels c ~ p_c (section 3.2), L_c on real and generated
+#             images in D, tau = 1.
 #   balanced: what made the minority class appear in our measurements at rho = 190:
-#             class-balanced real batches, D's L_c on real images only.
+#             class-balanced real batches, uniform generated labels, D's L_c on real
+#             images only.
 RECIPES = {
-    "paper": dict(sampling="uniform", fake_class_loss_in_d=True),
-    "balanced": dict(sampling="class-balanced", fake_class_loss_in_d=False),
+    "paper": dict(sampling="uniform", fake_labels="class-prior", fake_class_loss_in_d=True),
+    "balanced": dict(sampling="class-balanced", fake_labels="uniform", fake_class_loss_in_d=False),
 }
 
 
@@ -44,6 +46,7 @@ class TrainConfig:
     precision: str = "auto"
     channels_last: bool = True           # NHWC activations and weights: faster on CPU (oneDNN)
     sampling: str | None = None          # None: from the recipe
+    fake_labels: str | None = None       # classes asked of G in training: uniform or class-prior
     fake_class_loss_in_d: bool | None = None
     adversarial_loss: str = "bce"
     diffaugment: str | None = None         # e.g. "translation,cutout"

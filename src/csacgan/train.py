@@ -21,7 +21,7 @@ from torchvision.utils import save_image
 
 from .checkpoint import CHECKPOINT, append_jsonl, atomic_save, load_checkpoint, write_json
 from .config import TrainConfig
-from .data.batches import RealBatches
+from .data.batches import GeneratedLabels, RealBatches
 from .data.imbalance import make_imbalance
 from .data.sources import load_dataset
 from .methods import build_method
@@ -83,6 +83,7 @@ class Trainer:
         K = self.data.num_classes
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
+        self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
         self.method = build_method(cfg.method, K, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d,
                                    diffaugment=cfg.diffaugment,
@@ -163,10 +164,10 @@ class Trainer:
 
     # -- one optimizer step of D and of G ----------------------------------------------
     def train_step(self) -> dict:
-        cfg, K = self.cfg, self.data.num_classes
+        cfg = self.cfg
         real, labels = self.batches.batch(self.epoch, self.step_in_epoch)
         z = torch.randn(cfg.batch_size, cfg.latent_dim, generator=self.noise).to(self.device)
-        fake_labels = torch.randint(K, (cfg.batch_size,), generator=self.noise).to(self.device)
+        fake_labels = self.fake_labels.draw(cfg.batch_size, self.noise).to(self.device)
         with self.autocast():
             fake = self.G(z, fake_labels)
             d_loss, d_stats = self.method.discriminator_loss(self.D, real, labels, fake.detach(), fake_labels)
@@ -300,6 +301,7 @@ def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None
     run_dir = Path(run_dir)
     ckpt = load_checkpoint(run_dir)
     values = dict(ckpt["config"])
+    values.setdefault("fake_labels", "uniform")  # runs from before the option drew uniformly
     if epochs is not None:
         values["epochs"] = epochs
     if max_steps is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 SAMPLINGS = ("uniform", "class-balanced")
+FAKE_LABELS = ("uniform", "class-prior")
 
 
 def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -73,3 +74,29 @@ class RealBatches:
     def batch(self, epoch: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.epoch_indices(epoch)[step]
         return to_unit_range(self.images[idx]), self.labels[idx]
+
+
+class GeneratedLabels:
+    """The classes the generator is asked for during training.
+
+    "class-prior" draws c ~ p_c, the training set's class distribution, as ACGAN
+    (Odena et al. 2017) and the paper (section 3.2) do; "uniform" draws every class
+    equally often. Under imbalance the choice decides who defines a rare class in D's
+    class loss on generated images: with uniform labels at rho 20, D sees about twenty
+    generated "zeros" for every real one (docs/label-distribution.md measures what
+    that does).
+    """
+
+    def __init__(self, labels: torch.Tensor, num_classes: int, distribution: str = "uniform"):
+        if distribution not in FAKE_LABELS:
+            raise ValueError(f"fake_labels must be one of {FAKE_LABELS}, got {distribution!r}")
+        self.num_classes, self.distribution = num_classes, distribution
+        counts = torch.bincount(labels.cpu(), minlength=num_classes).double()
+        self.probabilities = (counts / counts.sum() if distribution == "class-prior"
+                              else torch.full((num_classes,), 1.0 / num_classes, dtype=torch.float64))
+
+    def draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` class indices (int64, on the CPU)."""
+        if self.distribution == "uniform":  # randint: the stream runs trained before this option used
+            return torch.randint(self.num_classes, (n,), generator=generator)
+        return torch.multinomial(self.probabilities, n, replacement=True, generator=generator)
