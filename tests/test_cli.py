@@ -30,7 +30,6 @@ def test_train_resume_generate(tmp_path, mnist_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--imbalance-ratio", "0.5"], "rho"),
     (["--minority", "11"], "do not exist"),
     (["--data-dir", "/nonexistent"], "does not hold the mnist IDX files"),
 ])

@@ -130,6 +130,8 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
     meta = dict(run=str(run_dir.resolve()), seed=seed, method=cfg.method, step=ckpt["global_step"])
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed augment to this --out
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         if fmt == "imagefolder":

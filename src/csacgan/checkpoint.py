@@ -3,8 +3,11 @@ to the weights (as diffusers does), and files are written atomically, so a run
 killed while saving keeps its previous checkpoint."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -14,18 +17,36 @@ from .nets import Discriminator, generator_from_config, set_channels_last
 CHECKPOINT = "checkpoint.pt"
 
 
-def atomic_save(obj, path: str | Path) -> None:
+@contextlib.contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary name beside ``path``; renamed to ``path`` when the block ends, removed
+    if it fails. A write that fails (a full disk, no permission) becomes one OSError naming
+    ``path``: torch.save reports a full disk as a RuntimeError from its zip writer."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}", str(path)) from exc
+        full = shutil.disk_usage(path.parent).free < 64 * 2**20
+        why = "no space left on the device" if full else str(exc).splitlines()[0]
+        raise OSError(errno.ENOSPC if full else errno.EIO, f"cannot write {path}: {why}", str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_save(obj, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def atomic_write_text(text: str, path: str | Path) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
 
 
 def write_json(obj, path: str | Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import RECIPES, TrainConfig
+from .config import LIST_RANGES, RANGES, RECIPES, TrainConfig, check_option
 
 
 def _ints(text: str) -> list[int]:
@@ -12,6 +12,39 @@ def _ints(text: str) -> list[int]:
         return [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def _option(name: str):
+    """The argparse type of TrainConfig field ``name``: parsed, then checked against
+    config.RANGES / LIST_RANGES, so the CLI and the library accept the same values."""
+    parse = _ints if name in LIST_RANGES else RANGES[name][0]
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if parse is int else 'a number'}, "
+                                             f"got {text!r}")
+        try:
+            return check_option(name, value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(" ", 1)[1])
+    convert.__name__ = name
+    return convert
+
+
+def _bounded(kind, low):
+    """An argparse type for a number of ``kind`` that is finite and at least ``low``."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}")
+        if not (value >= low and value == value and value != float("inf")):
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {text}")
+        return value
+    return convert
 
 
 def _classes(text: str) -> list[int | str]:
@@ -58,22 +91,22 @@ def _add_train(sub) -> None:
     g.add_argument("--minority", type=_classes, default=d.minority,
                    help="minority class(es), indices or names, e.g. 0 or 0,3 or defect")
     ratio = g.add_mutually_exclusive_group()
-    ratio.add_argument("--imbalance-ratio", type=float, default=d.imbalance_ratio,
+    ratio.add_argument("--imbalance-ratio", type=_option("imbalance_ratio"), default=d.imbalance_ratio,
                        help="rho = largest class count / minority count (paper: 20, 40, 190)")
-    ratio.add_argument("--drop-fraction", type=float, help="instead of rho: fraction of each "
+    ratio.add_argument("--drop-fraction", type=_option("drop_fraction"), help="instead of rho: fraction of each "
                        "minority class removed (the paper's other reading: 0.6, 0.8, 0.95)")
-    g.add_argument("--max-per-class", type=int, default=d.max_per_class,
+    g.add_argument("--max-per-class", type=_option("max_per_class"), default=d.max_per_class,
                    help="cap per class applied first (paper section 3.1: 5000)")
     g.add_argument("--imbalance", choices=["step", "linear", "exponential", "none"], default=d.imbalance,
                    help="none: keep the data as given (only --max-per-class applies; the default for "
                         "imagefolder and npz, step otherwise); exponential: long-tailed as in CIFAR-10-LT "
                         "(--imbalance-ratio 100 --minority 9 gives Cao et al.'s counts)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, default=None, help=f"epochs in total (default {d.epochs})")
-    t.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (smoke runs)")
-    t.add_argument("--batch-size", type=int, default=d.batch_size)
-    t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (beta1 0.5)")
-    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--epochs", type=_option("epochs"), default=None, help=f"epochs in total (default {d.epochs})")
+    t.add_argument("--max-steps", type=_option("max_steps"), help="stop after this many optimizer steps (smoke runs)")
+    t.add_argument("--batch-size", type=_option("batch_size"), default=d.batch_size)
+    t.add_argument("--lr", type=_option("lr"), default=d.lr, help="Adam learning rate (beta1 0.5)")
+    t.add_argument("--seed", type=_option("seed"), default=d.seed)
     t.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
     t.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=d.precision,
                    help="auto: bf16 autocast on CUDA and on CPUs with native bf16, else fp32")
@@ -92,24 +125,24 @@ def _add_train(sub) -> None:
     t.add_argument("--diffaugment", metavar="POLICY", help="differentiable augmentation of every "
                    "D input (Zhao et al. 2020): translation, cutout or translation,cutout")
     c = p.add_argument_group("CostSensitive-ACGAN costs w_c")
-    c.add_argument("--temperature", "--tau", type=float, default=d.temperature,
+    c.add_argument("--temperature", "--tau", type=_option("temperature"), default=d.temperature,
                    help="w = softmax(error / tau); the paper uses 1")
-    c.add_argument("--cost-momentum", type=float, default=d.cost_momentum,
+    c.add_argument("--cost-momentum", type=_option("cost_momentum"), default=d.cost_momentum,
                    help="w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule")
     c.add_argument("--cost-error-source", choices=["real", "fake", "both"], default=d.cost_error_source,
                    help="images on which each class's error is measured after every epoch")
     b = p.add_argument_group("BAGAN")
-    b.add_argument("--autoencoder-epochs", type=int, default=d.autoencoder_epochs,
+    b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"), default=d.autoencoder_epochs,
                    help="epochs of the autoencoder stage (reused from the cache when already trained "
                         "for the same data, seed and networks)")
     n = p.add_argument_group("networks")
-    n.add_argument("--g-channels", type=_ints, help="generator widths, 5 values (default 128,64,32,32,16)")
-    n.add_argument("--d-channels", type=_ints, help="discriminator widths, 4 values (default 32,64,128,128)")
-    n.add_argument("--d-strides", type=_ints, help="discriminator strides, 4 values (default 2,1,2,1; "
+    n.add_argument("--g-channels", type=_option("g_channels"), help="generator widths, 5 values (default 128,64,32,32,16)")
+    n.add_argument("--d-channels", type=_option("d_channels"), help="discriminator widths, 4 values (default 32,64,128,128)")
+    n.add_argument("--d-strides", type=_option("d_strides"), help="discriminator strides, 4 values (default 2,1,2,1; "
                    "the paper's Table 2 literally: 1,1,1,1)")
     n.add_argument("--no-g-batch-norm", action="store_true", help="generator without BatchNorm")
     n.add_argument("--no-progress", action="store_true", help="no progress bar")
-    n.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="steps between checkpoints")
+    n.add_argument("--checkpoint-every", type=_option("checkpoint_every"), default=d.checkpoint_every, help="steps between checkpoints")
     p.set_defaults(func=_cmd_train)
 
 
@@ -117,7 +150,7 @@ def _cmd_train(args) -> None:
     from .train import resume, train
     if args.resume:
         run = resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
-                     progress=False if args.no_progress else None)
+                     progress=False if args.no_progress else None, data_dir=args.data_dir)
     else:
         if not args.out:
             sys.exit("csacgan train: --out RUN_DIR is required (or --resume RUN_DIR)")
@@ -126,7 +159,7 @@ def _cmd_train(args) -> None:
             data_dir=args.data_dir, image_size=args.image_size, minority=args.minority,
             imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
             drop_fraction=args.drop_fraction, max_per_class=args.max_per_class, imbalance=args.imbalance,
-            epochs=args.epochs or TrainConfig.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
+            epochs=TrainConfig.epochs if args.epochs is None else args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
             lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
             channels_last=args.channels_last,
             sampling=args.sampling, fake_labels=args.fake_labels, fake_class_loss_in_d=args.fake_class_loss_in_d,
@@ -145,12 +178,12 @@ def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="draw images of one class from a trained run",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--run", required=True, metavar="RUN_DIR", help="run folder written by 'csacgan train'")
-    p.add_argument("--class", dest="class_index", type=int, required=True, help="class index, e.g. 0")
-    p.add_argument("--n", type=int, default=100, help="number of images")
+    p.add_argument("--class", dest="class_index", type=_bounded(int, 0), required=True, help="class index, e.g. 0")
+    p.add_argument("--n", type=_bounded(int, 1), default=100, help="number of images")
     p.add_argument("--out", required=True, metavar="FILE.npz",
                    help="output: images (uint8, N x H x W) and labels (int64, N)")
     p.add_argument("--grid", metavar="FILE.png", help="also save a grid of the first 100")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_bounded(int, 0), default=0)
     p.set_defaults(func=_cmd_generate)
 
 
@@ -175,7 +208,7 @@ def _add_augment(sub) -> None:
                    "majority ratio), or JSON {\"class name\": target count}")
     p.add_argument("--format", dest="fmt", choices=["auto", "imagefolder", "npz"], default="auto",
                    help="auto: the dataset's own layout (npz for mnist, fashion-mnist and cifar10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated images")
+    p.add_argument("--seed", type=_bounded(int, 0), default=0, help="seed of the generated images")
     p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
     p.set_defaults(func=_cmd_augment)
 
@@ -204,10 +237,10 @@ def _add_reproduce(sub) -> None:
                    help="ratio: rho 20/40/190; drop: 60/80/95%% of '0' removed (the paper's two readings)")
     p.add_argument("--recipe", choices=list(RECIPES), default="paper",
                    help="paper: the methods as published; balanced: our class-balanced variant")
-    p.add_argument("--seeds", type=int, help="seeds per cell (default: the profile's)")
+    p.add_argument("--seeds", type=_bounded(int, 1), help="seeds per cell (default: the profile's)")
     p.add_argument("--out", default=None, help="grid folder (default runs/reproduce-PROFILE-PROTOCOL-RECIPE)")
     p.add_argument("--data-dir", help="folder with the MNIST IDX files")
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=_bounded(int, 1), default=None,
                    help="runs trained at once, each in its own process with an equal share of the "
                         "CPU threads (default: 2 on a CPU with 2 or more cores, 1 with a GPU)")
     p.add_argument("--report-only", action="store_true", help="rebuild report.md from the run folders")
@@ -243,8 +276,11 @@ def main(argv=None) -> None:
     from .data.imbalance import ImbalanceError
     try:
         args.func(args)
-    except (DataError, ImbalanceError, FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (DataError, ImbalanceError, FileExistsError, FileNotFoundError, ValueError, FloatingPointError) as exc:
         sys.exit(f"csacgan {args.command}: error: {exc}")
+    except OSError as exc:  # permission, not a folder, disk full: one line naming the path
+        where = f"{exc.filename}: " if exc.filename and str(exc.filename) not in str(exc.strerror) else ""
+        sys.exit(f"csacgan {args.command}: error: {where}{exc.strerror or exc}")
 
 
 if __name__ == "__main__":

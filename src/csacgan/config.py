@@ -1,6 +1,7 @@
 """The full configuration of a training run, saved as ``config.json`` in its folder."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 # Recipes set several options at once; an option given explicitly wins.
@@ -18,6 +19,53 @@ RECIPES = {
 
 # Users' own data: already imbalanced, so by default kept as given.
 USER_DATASETS = ("imagefolder", "npz", "arrays")
+
+
+# The accepted values of each numeric option: (type, lowest, highest, lowest allowed?,
+# highest allowed?); None is unbounded. Lists: (element type, length, lowest element).
+RANGES = {
+    "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 1, None),
+    "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
+    "seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
+    "max_per_class": (int, 1, None), "temperature": (float, 0, None, False),
+    "cost_momentum": (float, 0, 1, False, True), "autoencoder_epochs": (int, 0, None),
+    "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
+    "grid_columns": (int, 1, None),
+}
+LIST_RANGES = {"g_channels": (int, 5, 1), "d_channels": (int, 4, 1), "d_strides": (int, 4, 1)}
+
+
+def option_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_option(name: str, value):
+    """``value`` if it is an accepted value of option ``name``, else ValueError naming the
+    option and the accepted range (RANGES, LIST_RANGES)."""
+    if value is None:
+        return value
+    if name in LIST_RANGES:
+        kind, length, low = LIST_RANGES[name]
+        if len(value) != length or any(int(v) != v or v < low for v in value):
+            raise ValueError(f"{option_name(name)} takes {length} comma-separated integers >= {low}, got "
+                             f"{','.join(map(str, value)) or 'nothing'}")
+        return [int(v) for v in value]
+    if name not in RANGES:
+        return value
+    kind, low, high, *inclusive = RANGES[name]
+    low_in, high_in = (inclusive + [True, True])[:2]
+    words = {(True, True): "[{}, {}]", (True, False): "[{}, {})", (False, True): "({}, {}]", (False, False): "({}, {})"}
+    accepted = ("an integer" if kind is int else "a finite number") + (
+        " in " + words[low_in, high_in].format(low, high) if high is not None
+        else f" {'>=' if low_in else '>'} {low}")
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (kind is float or float(value).is_integer())
+    if ok:
+        ok = (value >= low if low_in else value > low) and (
+            high is None or (value <= high if high_in else value < high))
+    if not ok:
+        raise ValueError(f"{option_name(name)} must be {accepted}, got {value}")
+    return kind(value)
 
 
 @dataclass
@@ -82,10 +130,8 @@ class TrainConfig:
             values["imbalance_ratio"] = None
         if values["imbalance"] == "none":  # the data as given
             values["imbalance_ratio"] = values["drop_fraction"] = None
-        if values["epochs"] < 1:
-            raise ValueError(f"epochs must be >= 1, got {values['epochs']}")
-        if values["max_steps"] is not None and values["max_steps"] < 1:
-            raise ValueError(f"max_steps must be >= 1, got {values['max_steps']}")
+        for name in (*RANGES, *LIST_RANGES):
+            values[name] = check_option(name, values[name])
         return TrainConfig(**values)
 
     @classmethod

@@ -158,6 +158,8 @@ def _evaluator_line(info: dict) -> str:
 
 def add_parser(sub) -> None:
     import argparse
+
+    from .cli import _bounded
     p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Generate N images per class from RUN_DIR's generator and compute "
@@ -167,10 +169,10 @@ def add_parser(sub) -> None:
                                    "augmentation. Writes RUN_DIR/metrics.json.")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--metrics", nargs="+", choices=list(METRICS), help="default: all")
-    p.add_argument("--n-per-class", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-per-class", type=_bounded(int, 2), default=1000)
+    p.add_argument("--seed", type=_bounded(int, 0), default=0)
     p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
-    p.add_argument("--evaluator-epochs", type=float, default=2, help="epochs of the cached ResNet-18")
+    p.add_argument("--evaluator-epochs", type=_bounded(float, 0.01), default=2, help="epochs of the cached ResNet-18")
     p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
                    "of the generator after every epoch, written to RUN_DIR/curve.json")
     p.add_argument("--no-progress", action="store_true")

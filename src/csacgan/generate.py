@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torchvision.utils import save_image
 
-from .checkpoint import load_generator
+from .checkpoint import atomic_path, load_generator
 from .data.batches import to_uint8
 
 
@@ -38,7 +38,9 @@ def generate(run_dir: str | Path, class_index: int, n: int, out: str | Path,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stored = images[:, 0] if images.shape[1] == 1 else images.permute(0, 2, 3, 1)
-    np.savez_compressed(out, images=stored.numpy(), labels=labels.numpy())
+    with atomic_path(out) as tmp, open(tmp, "wb") as f:  # a file object: savez adds no ".npz"
+        np.savez_compressed(f, images=stored.numpy(), labels=labels.numpy())
     if grid:
-        save_image(images[:100].float() / 255, grid, nrow=10, padding=2, pad_value=1.0)
+        with atomic_path(grid) as tmp:
+            save_image(images[:100].float() / 255, tmp, nrow=10, padding=2, pad_value=1.0, format="png")
     return out

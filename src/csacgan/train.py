@@ -9,9 +9,11 @@ generator after each epoch) and ``tensorboard/``.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,8 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from .checkpoint import CHECKPOINT, append_jsonl, atomic_save, load_checkpoint, write_json
+from .checkpoint import (CHECKPOINT, append_jsonl, atomic_save, atomic_write_text, load_checkpoint,
+                         write_json)
 from .config import TrainConfig
 from .data.batches import GeneratedLabels, RealBatches
 from .data.imbalance import make_imbalance
@@ -29,6 +32,19 @@ from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
+
+
+# A loss beyond this is taken as divergence, not training: the paper's losses (BCE, CE)
+# stay below about 100, hinge and WGAN-GP's below about 1e4 in every run we made.
+DIVERGED_LOSS = 1e6
+
+# What a run folder holds (a --out holding anything else is refused).
+RUN_FILES = {"config.json", "log.jsonl", "stats.jsonl", "checkpoint.pt", "samples", "snapshots",
+             "tensorboard", "metrics.json", "curve.json", "convergence.json", "autoencoder.pt"}
+
+
+class TrainingDiverged(FloatingPointError):
+    """Losses or weights stopped being finite numbers of a sane size."""
 
 
 @dataclass
@@ -81,6 +97,10 @@ class Trainer:
         self.data, indices, self.summary = prepare_data(cfg, data)
         self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
         K = self.data.num_classes
+        if cfg.batch_size > len(indices):  # a few dozen images still make a run
+            print(f"csacgan: the training set holds {len(indices)} images, fewer than --batch-size "
+                  f"{cfg.batch_size}; training with batches of {len(indices)}", file=sys.stderr)
+            cfg.batch_size = len(indices)
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
@@ -110,6 +130,9 @@ class Trainer:
         self.grid_labels = torch.arange(K).repeat_interleave(cfg.grid_columns).to(self.device)
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
         self.sums, self.count = {}, 0
+        self.window = {}            # loss sums since the last stats.jsonl line
+        self.epoch_seconds = 0.0    # training seconds spent in the current epoch until the checkpoint
+        self.saved_step = None      # global step of the last checkpoint written
 
     # -- persistence ---------------------------------------------------------------
     def checkpoint(self) -> dict:
@@ -119,14 +142,30 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "method": self.method.state_dict(), "method_name": self.cfg.method,
             "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
-            "sums": self.sums, "count": self.count, "rng": rng_state(),
+            "sums": self.sums, "count": self.count, "window": self.window,
+            "epoch_seconds": self.epoch_seconds, "rng": rng_state(),
             "noise_rng": self.noise.get_state(), "config": self.cfg.to_dict(),
             "class_names": list(self.data.class_names), "image_shape": list(self.data.image_shape),
             "imbalance": self.summary.to_dict(),
         }
 
     def save(self) -> None:
+        """Write checkpoint.pt, unless the weights or the optimizers' state are no longer
+        finite: a diverged state never replaces the last good checkpoint."""
+        tensors = [*self.G.parameters(), *self.D.parameters()]
+        for opt in (self.opt_g, self.opt_d):
+            tensors += [v for state in opt.state.values() for v in state.values()
+                        if torch.is_tensor(v) and v.is_floating_point()]
+        if not all(bool(torch.isfinite(t).all()) for t in tensors):
+            raise self.diverged("the weights or Adam's state are no longer finite")
         atomic_save(self.checkpoint(), self.run_dir / CHECKPOINT)
+        self.saved_step = self.global_step
+
+    def diverged(self, what: str, step: int | None = None) -> "TrainingDiverged":
+        last = (f"the last good checkpoint, {self.run_dir / CHECKPOINT} (step {self.saved_step}), is kept"
+                if self.saved_step is not None else "no checkpoint was written before it")
+        return TrainingDiverged(f"training diverged at step {step or self.global_step}: {what}; {last}. "
+                                f"Start a new run with a lower --lr (now {self.cfg.lr:g}).")
 
     def save_snapshot(self) -> None:
         """The generator alone after each epoch (4 MB), to score quality against time."""
@@ -144,6 +183,8 @@ class Trainer:
         self.method.load_state_dict(ckpt["method"])
         self.epoch, self.step_in_epoch = ckpt["epoch"], ckpt["step_in_epoch"]
         self.global_step, self.sums, self.count = ckpt["global_step"], ckpt["sums"], ckpt["count"]
+        self.window, self.epoch_seconds = ckpt.get("window", {}), ckpt.get("epoch_seconds", 0.0)
+        self.saved_step = self.global_step
         set_rng_state(ckpt["rng"])
         self.noise.set_state(ckpt["noise_rng"])
 
@@ -186,9 +227,9 @@ class Trainer:
             self.D.requires_grad_(True)
         self.opt_g.step()
         stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), **d_stats, **g_stats}
-        if not all(math.isfinite(v) for v in stats.values()):
-            raise FloatingPointError(f"training diverged at step {self.global_step}: {stats}. The last "
-                                     f"good checkpoint is in {self.run_dir}; try a lower --lr.")
+        bad = {k: v for k, v in stats.items() if not (math.isfinite(v) and abs(v) < DIVERGED_LOSS)}
+        if bad:
+            raise self.diverged(", ".join(f"{k} = {v:.3g}" for k, v in bad.items()), self.global_step + 1)
         return stats
 
     @torch.no_grad()
@@ -222,14 +263,15 @@ class Trainer:
         cfg = self.cfg
         steps = self.batches.steps_per_epoch
         self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-        context, window = self.context, {}
+        context, window = self.context, self.window
+        started = time.perf_counter() - self.epoch_seconds
         try:
             while self.epoch < cfg.epochs:
                 if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
                     break
                 bar = tqdm(total=steps, initial=self.step_in_epoch, disable=not cfg.progress,
                            desc=f"epoch {self.epoch + 1}/{cfg.epochs}", unit="step", dynamic_ncols=True)
-                started, first_step = time.perf_counter(), self.step_in_epoch
+                started = time.perf_counter() - self.epoch_seconds
                 while self.step_in_epoch < steps:
                     stats = self.train_step()
                     for key, value in stats.items():
@@ -241,18 +283,19 @@ class Trainer:
                     bar.update(1)
                     if self.global_step % cfg.log_every == 0:  # loss curves: stats.jsonl
                         self.log_stats({k: v / cfg.log_every for k, v in window.items()})
-                        window = {}
+                        window.clear()
                     if self.global_step % 10 == 0:
                         bar.set_postfix(d=f"{stats['d_loss']:.3f}", g=f"{stats['g_loss']:.3f}",
                                         cls_real=f"{stats['d_class_acc_real']:.2f}")
                     if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
                         break
                     if self.global_step % cfg.checkpoint_every == 0:
+                        self.epoch_seconds = time.perf_counter() - started
                         self.save()
                 bar.close()
-                elapsed = time.perf_counter() - started
+                elapsed = self.epoch_seconds = time.perf_counter() - started
                 record = {"epoch": self.epoch + 1, "step": self.global_step, "seconds": round(elapsed, 2),
-                          "images_per_s": round((self.step_in_epoch - first_step) * cfg.batch_size / max(elapsed, 1e-9), 1),
+                          "images_per_s": round(self.step_in_epoch * cfg.batch_size / max(elapsed, 1e-9), 1),
                           **{k: v / max(self.count, 1) for k, v in self.sums.items()}}
                 if self.step_in_epoch < steps:  # stopped by --max-steps inside an epoch
                     self.log({**record, "partial_epoch": True})
@@ -260,11 +303,13 @@ class Trainer:
                     break
                 record.update(self.method.end_of_epoch(self.D, self.G, context, self.epoch))
                 self.epoch, self.step_in_epoch, self.sums, self.count = self.epoch + 1, 0, {}, 0
+                self.epoch_seconds, started = 0.0, time.perf_counter()
                 self.save_grid(f"epoch_{self.epoch:03d}.png")
                 self.save_snapshot()
                 self.log(record)
                 self.save()
         except KeyboardInterrupt:
+            self.epoch_seconds = time.perf_counter() - started
             self.save()
             print(f"\nInterrupted: saved step {self.global_step} to {self.run_dir / CHECKPOINT}; "
                   f"continue with: csacgan train --resume {self.run_dir}")
@@ -279,11 +324,9 @@ def train(cfg: TrainConfig, data=None) -> Path:
     """Start a new run in ``cfg.out`` (on ``data``, an ImageSet, when given instead of
     ``cfg.dataset``: the fit_resample samplers use this)."""
     cfg = cfg.resolved()
-    run_dir = Path(cfg.out)
-    if (run_dir / CHECKPOINT).exists():
-        raise FileExistsError(f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
-                              f"or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.data_dir is not None:  # recorded absolute: the run resumes from any folder
+        cfg.data_dir = str(Path(cfg.data_dir).expanduser().resolve())
+    run_dir = prepare_run_dir(Path(cfg.out))
     trainer = Trainer(cfg, run_dir, data)
     trainer.write_config()
     started = time.perf_counter()
@@ -295,24 +338,74 @@ def train(cfg: TrainConfig, data=None) -> Path:
     return trainer.run()
 
 
+def prepare_run_dir(run_dir: Path) -> Path:
+    """Create ``run_dir`` for a new run: refused when it is a file, already holds a run, or
+    holds files of the user's; temporary files a killed run left are removed."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "--out must be a folder, and this is a file", str(run_dir))
+    if (run_dir / CHECKPOINT).exists():
+        raise FileExistsError(f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
+                              f"or choose another --out")
+    if run_dir.is_dir():
+        foreign = sorted(p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and p.suffix != ".tmp")
+        if foreign:
+            raise FileExistsError(f"--out {run_dir} is not empty and holds no run ({', '.join(foreign[:3])}"
+                                  f"{', ...' if len(foreign) > 3 else ''}); choose a new or an empty folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    remove_temporary(run_dir)
+    return run_dir
+
+
+def remove_temporary(run_dir: Path) -> None:
+    for folder in (run_dir, run_dir / "snapshots"):
+        for path in folder.glob("*.tmp"):
+            path.unlink(missing_ok=True)
+
+
+def _cut_logs(run_dir: Path, step: int) -> None:
+    """Drop the log lines written after the checkpoint at ``step`` (the resumed run writes
+    them again) and records of partial epochs (their time is carried in the checkpoint),
+    so that a resumed run's logs equal an uninterrupted run's."""
+    for name in ("log.jsonl", "stats.jsonl"):
+        path = run_dir / name
+        if path.is_file():
+            kept = [line for line in path.read_text().splitlines() if line.strip()
+                    and json.loads(line)["step"] <= step and not json.loads(line).get("partial_epoch")]
+            atomic_write_text("".join(line + "\n" for line in kept), path)
+
+
 def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None = None,
-           progress: bool | None = None) -> Path:
-    """Continue a run exactly where its last checkpoint left it (RNG states included)."""
+           progress: bool | None = None, data_dir: str | None = None) -> Path:
+    """Continue a run exactly where its last checkpoint left it (RNG states included).
+
+    ``data_dir`` replaces the recorded data folder (the data must be the same: checked
+    against the recorded md5s)."""
     run_dir = Path(run_dir)
     ckpt = load_checkpoint(run_dir)
     values = dict(ckpt["config"])
     values.setdefault("fake_labels", "uniform")  # runs from before the option drew uniformly
     if epochs is not None:
+        if epochs < ckpt["epoch"]:
+            raise ValueError(f"--epochs {epochs} is fewer than the {ckpt['epoch']} epochs {run_dir} has "
+                             f"trained; give at least {ckpt['epoch']}")
         values["epochs"] = epochs
+    if data_dir is not None:
+        values["data_dir"] = str(Path(data_dir).expanduser().resolve())
     if max_steps is not None:
         values["max_steps"] = max_steps
     if progress is not None:
         values["progress"] = progress
     cfg = TrainConfig.from_dict(values).resolved()
     trainer = Trainer(cfg, run_dir)
-    if trainer.indices_md5 != json.loads((run_dir / "config.json").read_text())["data"]["kept_indices_md5"]:
-        raise RuntimeError(f"the data found now differs from the data {run_dir} was trained on "
-                           f"(kept-indices md5 changed); resume with the same --data-dir")
+    recorded = json.loads((run_dir / "config.json").read_text())["data"]
+    changed = [k for k, v in recorded.get("files", {}).items()
+               if isinstance(v, dict) and v.get("md5") != trainer.data.files.get(k, {}).get("md5")]
+    if changed or trainer.indices_md5 != recorded["kept_indices_md5"]:
+        raise ValueError(f"the data in {cfg.data_dir or 'the default location'} differs from the data "
+                         f"{run_dir} was trained on ({', '.join(changed) or 'kept indices'}: md5 changed); "
+                         f"resume with --data-dir pointing to the same files")
+    remove_temporary(run_dir)
+    _cut_logs(run_dir, ckpt["global_step"])
     trainer.restore(ckpt)
     trainer.write_config()
     return trainer.run()

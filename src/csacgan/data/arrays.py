@@ -85,11 +85,17 @@ def image_set_from_arrays(name: str, images, labels, test_images=None, test_labe
     if test_images is None:
         if test_fraction > 0:
             from sklearn.model_selection import train_test_split
-            idx = np.arange(len(y))
             counts = np.bincount(codes, minlength=len(classes))
-            stratify = codes if counts.min() >= 2 else None
+            # A class with a single image keeps it for training (a test image alone tells
+            # nothing); the rest is split, stratified when the split has room for every class.
+            single = counts[codes] == 1
+            idx, rest = np.arange(len(y))[~single], codes[~single]
+            n_test, present = int(np.ceil(test_fraction * len(rest))), len(np.unique(rest))
+            stratify = rest if present <= min(n_test, len(rest) - n_test) else None
             train_idx, test_idx = train_test_split(idx, test_size=test_fraction, random_state=seed,
                                                    stratify=stratify)
+            if single.any():
+                train_idx = np.concatenate([train_idx, np.nonzero(single)[0]])
         else:
             train_idx, test_idx = np.arange(len(y)), np.arange(0)
         tx, ty = x[test_idx], codes[test_idx]
@@ -123,10 +129,17 @@ def load_npz(path: str | Path, seed: int = 0, image_size: int | None = None) -> 
         arrays = np.load(path, allow_pickle=False)
     except Exception as exc:
         raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
+    if not isinstance(arrays, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: a single array (.npy), not an .npz archive; write one with "
+                        f"numpy.savez(path, images=..., labels=...)")
     missing = [k for k in ("images", "labels") if k not in arrays.files]
     if missing:
         raise DataError(f"{path}: missing array(s) {missing}; found {arrays.files}")
     test = ("test_images" in arrays.files) and ("test_labels" in arrays.files)
+    if ("test_images" in arrays.files) != ("test_labels" in arrays.files):
+        have, lack = ("test_images", "test_labels") if "test_images" in arrays.files else ("test_labels", "test_images")
+        raise DataError(f"{path}: has {have} but no {lack}; give both, or neither (then 20% of the "
+                        f"images are held out as the test split)")
     return image_set_from_arrays(
         str(path.name), arrays["images"], arrays["labels"],
         arrays["test_images"] if test else None, arrays["test_labels"] if test else None,
