@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from csacgan.config import TrainConfig
-from csacgan.data.sources import load_dataset
+from csacgan.data import load_dataset
 from csacgan.nets.acgan_nets import Dropout, Flatten
 from csacgan.runtime import cpu_has_bf16
 from csacgan.train import Trainer

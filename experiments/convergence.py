@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -70,7 +69,7 @@ def score_snapshots(run_dir: Path) -> list[dict]:
     from csacgan.generate import sample
     from csacgan.metrics import METRICS, EvalContext
     from csacgan.metrics.evaluator import load_or_train_evaluator
-    from csacgan.train import prepare_data
+    from csacgan.data.training_set import prepare_data
     path = run_dir / "convergence.json"
     curve = json.loads(path.read_text()) if path.is_file() else []
     done = {p["epoch"] for p in curve}
@@ -142,7 +141,7 @@ def run_study(out: Path, max_epochs: int, jobs: int, data_dir: str | None, only=
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from csacgan.experiments.grid import _worker_threads
-    from csacgan.data.sources import load_dataset
+    from csacgan.data import load_dataset
     from csacgan.metrics.evaluator import load_or_train_evaluator
     names = [n for n in RUNS if not only or n in only]
     state = status(out, max_epochs)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from csacgan.data.sources import load_dataset
+from csacgan.data import load_dataset
 
 
 def main() -> None:

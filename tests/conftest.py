@@ -23,7 +23,7 @@ def mnist_path() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(mnist_path):
-    from csacgan.data.sources import load_dataset
+    from csacgan.data import load_dataset
     return load_dataset("mnist", mnist_path)
 
 

@@ -5,8 +5,10 @@ import shutil
 import pytest
 import torch
 
-from csacgan.data.idx import DataError, read_idx
-from csacgan.data.sources import load_dataset, locate
+from csacgan.data import DataError
+from csacgan.data.idx import read_idx
+from csacgan.data import load_dataset
+from csacgan.data.mnist import locate
 
 
 def test_mnist_loads_as_uint8_tensors(mnist):

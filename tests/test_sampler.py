@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from csacgan.data.arrays import image_set_from_arrays, load_npz
-from csacgan.data.idx import DataError
+from csacgan.data import DataError
 from csacgan.sampler import ACGANSampler, BAGANSampler, CostSensitiveACGANSampler
 
 TINY = dict(batch_size=16, max_steps=3, g_channels=[16, 8, 8, 8, 4], d_channels=[8, 8, 16, 16],

@@ -11,9 +11,9 @@ from PIL import Image
 
 from csacgan.cli import main
 from csacgan.data.folders import load_image_folder
-from csacgan.data.idx import DataError
+from csacgan.data import DataError
 from csacgan.data.imbalance import make_imbalance
-from csacgan.data.sources import load_dataset
+from csacgan.data import load_dataset
 
 NARROW = ["--g-channels", "16,8,8,8,4", "--d-channels", "8,8,16,16", "--batch-size", "16",
           "--no-progress", "--device", "cpu"]

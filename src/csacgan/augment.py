@@ -35,7 +35,9 @@ import torch
 
 from .checkpoint import load_generator, write_json
 from .config import TrainConfig
-from .data.idx import DataError
+from .data import DataError
+from .data.arrays import like_input, resize_uint8
+from .data.training_set import prepare_data
 from .generate import sample
 
 FORMATS = ("auto", "imagefolder", "npz")
@@ -89,7 +91,6 @@ def _originals(cfg: TrainConfig, data_dir):
         return "npz", (path, arrays), [str(c) for c in classes.tolist()], codes
     if cfg.dataset == "arrays":
         raise ValueError("this run was trained by fit_resample on arrays in memory; use the sampler's output")
-    from .train import prepare_data
     if data_dir is not None:
         cfg.data_dir = data_dir
     data, indices, _ = prepare_data(cfg)
@@ -212,8 +213,6 @@ def _folder_name(name: str) -> str:
 
 
 def _write_npz(tmp, kind, payload, classes, codes, generated, gen_labels, meta) -> list[dict]:
-    from .data.arrays import resize_uint8
-    from .sampler import _GANSampler
     if kind == "npz":
         path, arrays = payload
         x, y = arrays["images"], arrays["labels"]
@@ -232,7 +231,7 @@ def _write_npz(tmp, kind, payload, classes, codes, generated, gen_labels, meta) 
         size = _spatial_size(x)
         if generated.shape[-2:] != size:
             generated = resize_uint8(torch.from_numpy(generated), size).numpy()
-        new_x = _GANSampler._like_input(generated, x)
+        new_x = like_input(generated, x)
         new_y = class_values[gen_labels]
     result = {"images": np.concatenate([x, new_x]), "labels": np.concatenate([y, new_y]),
               "synthetic": np.concatenate([np.zeros(len(x), bool), np.ones(len(new_x), bool)])}

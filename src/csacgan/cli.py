@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .config import LIST_RANGES, RANGES, RECIPES, TrainConfig, check_option
 
@@ -261,6 +262,43 @@ def _cmd_reproduce(args) -> None:
     print(f"report: {path}")
 
 
+def _add_evaluate(sub) -> None:
+    from .metrics import METRICS
+    p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Generate N images per class from RUN_DIR's generator and compute "
+                                   "classifier accuracy (paper Table 5), SSIM diversity (Table 4), FID "
+                                   "and KID on a ResNet-18 evaluator's features (overall and per class), "
+                                   "the Classification Accuracy Score and the downstream gain from "
+                                   "augmentation. Writes RUN_DIR/metrics.json.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--metrics", nargs="+", choices=list(METRICS), help="default: all")
+    p.add_argument("--n-per-class", type=_bounded(int, 2), default=1000)
+    p.add_argument("--seed", type=_bounded(int, 0), default=0)
+    p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
+    p.add_argument("--evaluator-epochs", type=_bounded(float, 0.01), default=2, help="epochs of the cached ResNet-18")
+    p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
+                   "of the generator after every epoch, written to RUN_DIR/curve.json")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args) -> None:
+    from .evaluate import evaluate, format_table, snapshot_curve
+    if args.snapshots:
+        curve = snapshot_curve(args.run_dir, min(args.n_per_class, 1000), args.seed, args.data_dir,
+                               args.evaluator_epochs, not args.no_progress)
+        print("epoch  train_s  accuracy  per-class accuracy")
+        for point in curve:
+            print(f"{point['epoch']:5d}  {point['train_seconds']:7.1f}  {point['accuracy']:.3f}     "
+                  + " ".join(f"{a:.2f}" for a in point["per_class"]))
+        return
+    report = evaluate(args.run_dir, args.metrics, args.n_per_class, args.seed, args.data_dir,
+                      evaluator_epochs=args.evaluator_epochs, progress=not args.no_progress)
+    print(format_table(report))
+    print(f"\nwrote {Path(args.run_dir) / 'metrics.json'}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="csacgan", description="Generate rare-class images with "
                                      "CostSensitive-ACGAN and rebalance imbalanced image datasets.")
@@ -269,10 +307,9 @@ def main(argv=None) -> None:
     _add_generate(sub)
     _add_augment(sub)
     _add_reproduce(sub)
-    from .evaluate import add_parser as add_evaluate
-    add_evaluate(sub)
+    _add_evaluate(sub)
     args = parser.parse_args(argv)
-    from .data.idx import DataError
+    from .data import DataError
     from .data.imbalance import ImbalanceError
     try:
         args.func(args)

@@ -10,6 +10,7 @@ import torch
 
 from .checkpoint import build_generator, load_generator, write_json
 from .config import TrainConfig
+from .data.training_set import prepare_data
 from .generate import sample
 from .metrics import METRICS, EvalContext
 from .metrics.evaluator import load_or_train_evaluator
@@ -22,7 +23,6 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
              data_dir: str | None = None, evaluator_seed: int = 0, evaluator_epochs: float = 2,
              evaluator_subset: int | None = None, progress: bool = True, metric_options=None) -> dict:
     """Compute ``metrics`` (default: all) for the run and write ``RUN_DIR/metrics.json``."""
-    from .train import prepare_data
     run_dir = Path(run_dir)
     metrics = list(metrics or DEFAULT_METRICS)
     unknown = [m for m in metrics if m not in METRICS]
@@ -66,7 +66,7 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
                    evaluator_epochs: float = 2, progress: bool = True) -> list[dict]:
     """Evaluator accuracy per class of the generator saved after each epoch
     (``snapshots/``), with the training seconds spent until then; writes ``curve.json``."""
-    from .data.sources import load_dataset
+    from .data import load_dataset
     from .metrics.classifier_accuracy import accuracy_by_class
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())["config"]
@@ -154,41 +154,3 @@ def _evaluator_line(info: dict) -> str:
             line += (f"\n  warning: the evaluator recognises under 90% of real {', '.join(weak)}; "
                      f"accuracy and FID for those classes are weak evidence")
     return line
-
-
-def add_parser(sub) -> None:
-    import argparse
-
-    from .cli import _bounded
-    p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                       description="Generate N images per class from RUN_DIR's generator and compute "
-                                   "classifier accuracy (paper Table 5), SSIM diversity (Table 4), FID "
-                                   "and KID on a ResNet-18 evaluator's features (overall and per class), "
-                                   "the Classification Accuracy Score and the downstream gain from "
-                                   "augmentation. Writes RUN_DIR/metrics.json.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--metrics", nargs="+", choices=list(METRICS), help="default: all")
-    p.add_argument("--n-per-class", type=_bounded(int, 2), default=1000)
-    p.add_argument("--seed", type=_bounded(int, 0), default=0)
-    p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
-    p.add_argument("--evaluator-epochs", type=_bounded(float, 0.01), default=2, help="epochs of the cached ResNet-18")
-    p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
-                   "of the generator after every epoch, written to RUN_DIR/curve.json")
-    p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=_cmd_evaluate)
-
-
-def _cmd_evaluate(args) -> None:
-    if args.snapshots:
-        curve = snapshot_curve(args.run_dir, min(args.n_per_class, 1000), args.seed, args.data_dir,
-                               args.evaluator_epochs, not args.no_progress)
-        print("epoch  train_s  accuracy  per-class accuracy")
-        for point in curve:
-            print(f"{point['epoch']:5d}  {point['train_seconds']:7.1f}  {point['accuracy']:.3f}     "
-                  + " ".join(f"{a:.2f}" for a in point["per_class"]))
-        return
-    report = evaluate(args.run_dir, args.metrics, args.n_per_class, args.seed, args.data_dir,
-                      evaluator_epochs=args.evaluator_epochs, progress=not args.no_progress)
-    print(format_table(report))
-    print(f"\nwrote {Path(args.run_dir) / 'metrics.json'}")

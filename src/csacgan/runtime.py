@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import random
 import sys
@@ -103,3 +104,8 @@ def environment() -> dict:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def user_cache_dir() -> Path:
+    """Where evaluators, autoencoders and downloaded datasets are cached."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "csacgan"

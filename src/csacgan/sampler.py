@@ -24,7 +24,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from .config import TrainConfig
-from .data.arrays import image_set_from_arrays, to_nchw_uint8
+from .data.arrays import image_set_from_arrays, like_input, to_nchw_uint8
 from .generate import sample
 
 
@@ -83,21 +83,9 @@ class _GANSampler(BaseEstimator):
         if not labels:
             return X_in.copy(), y.copy()
         new = sample(self.generator_, torch.tensor(labels, dtype=torch.long), seed=seed).numpy()
-        new = self._like_input(new, X_in)
+        new = like_input(new, X_in)
         y_new = self.classes_[np.asarray(labels)]
         return np.concatenate([X_in, new]), np.concatenate([y, y_new])
-
-    @staticmethod
-    def _like_input(new_nchw_uint8: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """Generated images in the caller's layout and dtype."""
-        out = new_nchw_uint8
-        if X.ndim == 3:
-            out = out[:, 0]
-        elif X.shape[1] not in (1, 3) and X.shape[-1] in (1, 3):
-            out = np.moveaxis(out, 1, -1)
-        if np.issubdtype(X.dtype, np.floating):
-            return (out.astype(np.float64) / 255).astype(X.dtype)
-        return out.astype(X.dtype)
 
 
 class CostSensitiveACGANSampler(_GANSampler):

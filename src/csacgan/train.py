@@ -25,8 +25,7 @@ from .checkpoint import (CHECKPOINT, append_jsonl, atomic_save, atomic_write_tex
                          write_json)
 from .config import TrainConfig
 from .data.batches import GeneratedLabels, RealBatches
-from .data.imbalance import make_imbalance
-from .data.sources import load_dataset
+from .data.training_set import prepare_data
 from .methods import build_method
 from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
@@ -59,32 +58,6 @@ class EpochContext:
     progress: bool = False
     data_key: str = ""      # dataset name and kept-indices md5: what the data is
     batch_size: int = 64
-
-
-def class_indices(classes, class_names) -> list[int]:
-    """Class indices from indices or class names (``--minority 0`` or ``--minority defect``)."""
-    out = []
-    for c in classes:
-        if isinstance(c, str) and c in class_names:
-            out.append(list(class_names).index(c))
-        elif isinstance(c, int) or (isinstance(c, str) and c.lstrip("-").isdigit()):
-            out.append(int(c))
-        else:
-            raise ValueError(f"class {c!r} does not exist; classes are {list(class_names)} "
-                             f"(give names or indices 0..{len(class_names) - 1})")
-    return out
-
-
-def prepare_data(cfg: TrainConfig, data=None):
-    """The dataset (loaded unless given), the kept (imbalanced) indices and their summary."""
-    data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir, image_size=cfg.image_size,
-                                                      progress=cfg.progress)
-    indices, summary = make_imbalance(
-        data.train_labels, num_classes=data.num_classes,
-        minority_classes=class_indices(cfg.minority, data.class_names),
-        imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
-        max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=cfg.seed)
-    return data, torch.from_numpy(indices), summary
 
 
 class Trainer:

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .idx import DataError, file_md5
-from .sources import ImageSet
+from .imageset import DataError, ImageSet, file_md5
 
 SIZES = (28, 32, 64)
 
@@ -145,3 +144,15 @@ def load_npz(path: str | Path, seed: int = 0, image_size: int | None = None) -> 
         arrays["test_images"] if test else None, arrays["test_labels"] if test else None,
         seed=seed, image_size=image_size,
         files={"npz": {"path": str(path.resolve()), "md5": file_md5(path) + (f"-s{image_size}" if image_size else "")}})
+
+
+def like_input(new_nchw_uint8: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Generated uint8 (N, C, H, W) images in the layout and dtype of the caller's ``X``."""
+    out = new_nchw_uint8
+    if X.ndim == 3:
+        out = out[:, 0]
+    elif X.shape[1] not in (1, 3) and X.shape[-1] in (1, 3):
+        out = np.moveaxis(out, 1, -1)
+    if np.issubdtype(X.dtype, np.floating):
+        return (out.astype(np.float64) / 255).astype(X.dtype)
+    return out.astype(X.dtype)

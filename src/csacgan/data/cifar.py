@@ -1,9 +1,9 @@
 """CIFAR-10 (``--dataset cifar10``) from its standard python pickle batches.
 
 The folder ``cifar-10-batches-py`` (``data_batch_1`` ... ``data_batch_5``,
-``test_batch``, ``batches.meta``) is looked for in ``--data-dir`` (itself or its
-sub-folder), ``$CSACGAN_DATA_DIR``, the user cache and ``/usr/share/datasets``;
-otherwise torchvision downloads and md5-checks the official archive into the cache.
+``test_batch``, ``batches.meta``) is found in the order of ``search.py`` (in a folder
+itself or in its sub-folder); otherwise torchvision downloads and md5-checks the
+official archive into the cache.
 
 The batches are read here rather than through ``torchvision.datasets.CIFAR10``
 because that class refuses any copy whose md5 differs from the official one; we read
@@ -11,14 +11,14 @@ any well-formed copy and record, per file, whether its md5 is the official one.
 """
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 
-from .idx import DataError, file_md5
-from .sources import ImageSet, user_cache_dir
+from .arrays import resize_uint8
+from .imageset import DataError, ImageSet, file_md5
+from .search import find_dataset
 
 FOLDER = "cifar-10-batches-py"
 TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
@@ -38,28 +38,15 @@ def _find(folder: Path) -> Path | None:
 
 
 def locate_cifar10(data_dir: str | Path | None = None, download: bool = True) -> Path:
-    if data_dir is not None:
-        found = _find(Path(data_dir))
-        if found is None:
-            raise DataError(f"--data-dir {data_dir} does not hold CIFAR-10's python batches "
-                            f"({FOLDER}/data_batch_1..5 and test_batch)")
-        return found
-    candidates = [Path(os.environ["CSACGAN_DATA_DIR"])] if os.environ.get("CSACGAN_DATA_DIR") else []
-    candidates += [user_cache_dir(), Path("/usr/share/datasets")]
-    for folder in candidates:
-        found = _find(folder)
-        if found is not None:
-            return found
-    if not download:
-        raise DataError(f"CIFAR-10 not found in {', '.join(map(str, candidates))}, and download is off.")
-    from torchvision.datasets import CIFAR10
-    try:
-        CIFAR10(root=str(user_cache_dir()), train=True, download=True)
-    except Exception as exc:  # network errors come in many types
-        raise DataError(f"Could not download CIFAR-10 into {user_cache_dir()} ({exc}). Download "
-                        f"cifar-10-python.tar.gz by hand, unpack it, and pass the folder with "
-                        f"--data-dir.") from exc
-    return user_cache_dir() / FOLDER
+    def fetch(root: Path) -> None:
+        from torchvision.datasets import CIFAR10
+        CIFAR10(root=str(root), train=True, download=True)
+
+    return find_dataset("CIFAR-10", data_dir, _find,
+                        missing_here=f"CIFAR-10's python batches ({FOLDER}/data_batch_1..5 and test_batch)",
+                        download=fetch if download else None,
+                        by_hand="Download cifar-10-python.tar.gz by hand, unpack it, and pass the folder "
+                                "with --data-dir.")
 
 
 def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +87,6 @@ def load_cifar10(data_dir: str | Path | None = None, download: bool = True,
         raise DataError(f"{folder}: labels outside 0..{len(names) - 1}")
     images = {"train": torch.from_numpy(x), "test": torch.from_numpy(tx)}
     if image_size is not None and image_size != 32:
-        from .arrays import resize_uint8
         images = {k: resize_uint8(v, image_size) for k, v in images.items()}
         files["resize"] = {"path": "", "md5": f"image_size={image_size}"}
     return ImageSet(name="cifar10", train_images=images["train"].contiguous(), train_labels=torch.from_numpy(y),

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .idx import DataError
-from .sources import ImageSet
+from .arrays import image_set_from_arrays
+from .imageset import DataError, ImageSet
 
 GRAYSCALE_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
@@ -119,7 +119,6 @@ def read_images(items: list[tuple[Path, int]], image_size: int | None, progress:
 def load_image_folder(root: str | Path, image_size: int | None = None, seed: int = 0,
                       progress: bool = False) -> ImageSet:
     """``--dataset imagefolder``: the whole folder in memory as an :class:`ImageSet`."""
-    from .arrays import image_set_from_arrays
     if root is None:
         raise DataError("--dataset imagefolder needs --data-dir DIR (one sub-folder of images per class)")
     root = Path(root)

@@ -240,7 +240,7 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
 
 def _prepare_evaluator(run: GridRun, p: Profile, progress: bool) -> None:
     """Train (or find cached) the evaluator every run's metrics use."""
-    from ..data.sources import load_dataset
+    from ..data import load_dataset
     from ..metrics.evaluator import load_or_train_evaluator
     cfg = TrainConfig.from_dict(run.config).resolved()
     data = load_dataset(cfg.dataset, cfg.data_dir, image_size=cfg.image_size, progress=progress)

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 
 from ..checkpoint import atomic_save
 from ..data.batches import to_unit_range
-from ..data.sources import user_cache_dir
 from ..optim import Adam
+from ..runtime import user_cache_dir
 
 
 def autoencoder_key(data_key: str, seed: int, encoder_config: dict, decoder_config: dict,

@@ -30,7 +30,7 @@ def register(name: str):
 @dataclass
 class EvalContext:
     """Everything a metric may look at."""
-    data: object                    # csacgan.data.sources.ImageSet (real train and test)
+    data: object                    # csacgan.data.ImageSet (real train and test)
     evaluator: object               # csacgan.metrics.evaluator.Evaluator
     images: torch.Tensor            # generated, uint8 (N, C, H, W)
     labels: torch.Tensor            # their intended classes

@@ -19,9 +19,9 @@ import torchvision
 from torch import nn
 
 from ..checkpoint import atomic_save
-from ..data.sources import ImageSet, user_cache_dir
+from ..data import ImageSet
 from ..optim import Adam
-from ..runtime import autocast_factory, pick_precision
+from ..runtime import autocast_factory, pick_precision, user_cache_dir
 
 ARCH = "resnet18-s2stem"
 

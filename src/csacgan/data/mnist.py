@@ -1,27 +1,17 @@
-"""Image sources: MNIST and Fashion-MNIST from their standard IDX files; ``load_dataset``
-also dispatches to CIFAR-10 (``cifar.py``), users' folders (``folders.py``) and arrays
-(``arrays.py``).
-
-Where files are looked for, in order (see README, "Data"):
-1. ``--data-dir`` (an explicit folder: if the files are not there, that is an error);
-2. ``$CSACGAN_DATA_DIR``;
-3. the user cache folder (``$XDG_CACHE_HOME/csacgan`` or ``~/.cache/csacgan``);
-4. Debian's ``/usr/share/datasets/<name>`` (package ``dataset-fashion-mnist``);
-5. otherwise downloaded into the cache from torchvision's mirrors, md5-verified.
-
-Inside each folder the files may sit directly, or under ``<name>/``, or under
-torchvision's ``MNIST/raw`` / ``FashionMNIST/raw`` layout, gzipped or not.
+"""MNIST and Fashion-MNIST from their standard IDX files, found in the order of
+``search.py``. Inside each folder the files may sit directly, or under ``<name>/``, or
+under torchvision's ``MNIST/raw`` / ``FashionMNIST/raw`` layout, gzipped or not.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from torchvision import datasets as tv_datasets
 
-from .idx import DataError, file_md5, read_idx
+from .idx import read_idx
+from .imageset import DataError, ImageSet, file_md5
+from .search import find_dataset
 
 _SPLITS = {
     "train_images": "train-images-idx3-ubyte",
@@ -54,31 +44,6 @@ SOURCES = {
 }
 
 
-@dataclass
-class ImageSet:
-    """A whole labelled image dataset held in memory as uint8 tensors (N, C, H, W)."""
-
-    name: str
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-    class_names: tuple[str, ...]
-    files: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_images.shape[1:])
-
-
-def user_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "csacgan"
-
-
 def _find_in(folder: Path, source: IDXSource) -> dict[str, Path] | None:
     for sub in source.subfolders():
         base = folder / sub if sub else folder
@@ -109,66 +74,33 @@ def _check_not_other_dataset(files: dict[str, Path], source: IDXSource) -> None:
 def locate(name: str, data_dir: str | Path | None = None, download: bool = True) -> dict[str, Path]:
     """Find the four IDX files of dataset ``name``, downloading them if allowed."""
     source = _source(name)
-    if data_dir is not None:
-        found = _find_in(Path(data_dir), source)
-        if found is None:
-            raise DataError(f"--data-dir {data_dir} does not hold the {name} IDX files "
-                            f"({', '.join(s + '[.gz]' for s in _SPLITS.values())}), directly or in "
-                            f"{' or '.join(s for s in source.subfolders() if s)}.")
-        _check_not_other_dataset(found, source)
-        return found
-    candidates = []
-    if os.environ.get("CSACGAN_DATA_DIR"):
-        candidates.append(Path(os.environ["CSACGAN_DATA_DIR"]))
-    candidates += [user_cache_dir(), Path("/usr/share/datasets")]
-    for folder in candidates:
+
+    def find(folder: Path):
         found = _find_in(folder, source)
         if found is not None:
-            try:
-                _check_not_other_dataset(found, source)
-            except DataError:
-                continue  # e.g. $CSACGAN_DATA_DIR holds MNIST and we want Fashion-MNIST
-            return found
-    if not download:
-        raise DataError(f"{name} not found in {', '.join(map(str, candidates))}, and download is off.")
-    root = user_cache_dir()
-    try:
-        source.torchvision_class(root=str(root), train=True, download=True)
-    except Exception as exc:  # network errors come in many types
-        raise DataError(f"Could not download {name} into {root} ({exc}). Download the four IDX "
-                        f".gz files by hand and pass their folder with --data-dir, or set "
-                        f"CSACGAN_DATA_DIR.") from exc
-    found = _find_in(root, source)
-    if found is None:
-        raise DataError(f"Downloaded {name} into {root}, but its IDX files are not where expected.")
-    return found
+            _check_not_other_dataset(found, source)
+        return found
+
+    return find_dataset(
+        name, data_dir, find,
+        missing_here=(f"the {name} IDX files ({', '.join(s + '[.gz]' for s in _SPLITS.values())}), directly "
+                      f"or in {' or '.join(s for s in source.subfolders() if s)}."),
+        download=(lambda root: source.torchvision_class(root=str(root), train=True, download=True))
+        if download else None,
+        by_hand="Download the four IDX .gz files by hand and pass their folder with --data-dir, or set "
+                "CSACGAN_DATA_DIR.")
 
 
 def _source(name: str) -> IDXSource:
     if name not in SOURCES:
-        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(SOURCES)}.")
     return SOURCES[name]
 
 
-DATASETS = ("mnist", "fashion-mnist", "cifar10", "imagefolder", "npz")
-
-
-def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = True,
-                 image_size: int | None = None, progress: bool = False) -> ImageSet:
-    """Load a whole dataset as uint8 tensors, checking shapes and recording file md5s.
-
-    ``image_size`` resizes (users' folders and arrays, CIFAR-10); MNIST and
-    Fashion-MNIST stay 28 x 28 as in the paper.
-    """
-    if name == "npz":
-        from .arrays import load_npz
-        return load_npz(data_dir, image_size=image_size)
-    if name == "imagefolder":
-        from .folders import load_image_folder
-        return load_image_folder(data_dir, image_size, progress=progress)
-    if name == "cifar10":
-        from .cifar import load_cifar10
-        return load_cifar10(data_dir, download, image_size)
+def load_mnist_family(name: str, data_dir: str | Path | None = None, download: bool = True,
+                      image_size: int | None = None) -> ImageSet:
+    """MNIST or Fashion-MNIST as uint8 tensors, shapes checked, file md5s recorded; 28 x 28
+    as in the paper."""
     if image_size not in (None, 28):
         raise DataError(f"{name} is 28x28; --image-size applies to imagefolder, npz and cifar10")
     source = _source(name)

@@ -1,0 +1,34 @@
+"""The training set of a run: the dataset (loaded unless given) made imbalanced as the
+config asks, with the kept indices and their summary."""
+from __future__ import annotations
+
+import torch
+
+from . import load_dataset
+from .imbalance import make_imbalance
+
+
+def class_indices(classes, class_names) -> list[int]:
+    """Class indices from indices or class names (``--minority 0`` or ``--minority defect``)."""
+    out = []
+    for c in classes:
+        if isinstance(c, str) and c in class_names:
+            out.append(list(class_names).index(c))
+        elif isinstance(c, int) or (isinstance(c, str) and c.lstrip("-").isdigit()):
+            out.append(int(c))
+        else:
+            raise ValueError(f"class {c!r} does not exist; classes are {list(class_names)} "
+                             f"(give names or indices 0..{len(class_names) - 1})")
+    return out
+
+
+def prepare_data(cfg, data=None):
+    """(dataset, kept indices as a tensor, imbalance summary) for a TrainConfig ``cfg``."""
+    data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir, image_size=cfg.image_size,
+                                                      progress=cfg.progress)
+    indices, summary = make_imbalance(
+        data.train_labels, num_classes=data.num_classes,
+        minority_classes=class_indices(cfg.minority, data.class_names),
+        imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
+        max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=cfg.seed)
+    return data, torch.from_numpy(indices), summary
