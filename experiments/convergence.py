@@ -40,8 +40,9 @@ N_PER_CLASS = 500
 
 def config(name: str, out: Path, max_epochs: int, data_dir: str | None):
     from csacgan.config import TrainConfig
+    options = {"autoencoder_epochs": 1} if RUNS[name]["method"] == "bagan" else {}
     return TrainConfig(out=str(out / name), recipe="paper", seed=0, max_per_class=5000, epochs=max_epochs,
-                       autoencoder_epochs=1, data_dir=data_dir, progress=False, **RUNS[name])
+                       method_options=options, data_dir=data_dir, progress=False, **RUNS[name])
 
 
 def plateau_epoch(curve: list[dict]) -> int | None:

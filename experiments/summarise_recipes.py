@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from csacgan.config import TrainConfig
+
 
 def row(run: Path) -> str:
     config = json.loads((run / "config.json").read_text())["config"]
@@ -17,8 +19,9 @@ def row(run: Path) -> str:
     w0 = " / ".join(f"{r['class_costs'][0]:.3f}" for r in log if "class_costs" in r) or "-"
     err0 = " / ".join(f"{r['class_errors'][0]:.2f}" for r in log if "class_errors" in r) or "-"
     minutes = sum(r["seconds"] for r in log) / 60
+    options = TrainConfig.from_dict(config).method_options  # config.json of any age
     name = (f"{config['method']}, {config['sampling']}, L_c(fake) in D: {config['fake_class_loss_in_d']}"
-            + (f", tau {config['temperature']:g}, momentum {config['cost_momentum']:g}"
+            + (f", tau {options['temperature']:g}, momentum {options['momentum']:g}"
                if config["method"] == "cs-acgan" else "")
             + (f", DiffAugment {config['diffaugment']}" if config.get("diffaugment") else "")
             + (", no generator BatchNorm" if not config.get("g_batch_norm", True) else ""))

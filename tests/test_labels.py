@@ -61,3 +61,20 @@ def test_a_run_from_before_the_option_resumes_with_uniform_labels(tmp_path, mnis
     atomic_save(ckpt, run / CHECKPOINT)
     resume(run, max_steps=5)
     assert json.loads((run / "config.json").read_text())["config"]["fake_labels"] == "uniform"
+
+
+def test_method_options_have_their_own_namespace_and_old_configs_migrate():
+    cfg = TrainConfig(method="cs-acgan", method_options={"temperature": 0.1}).resolved()
+    assert cfg.method_options == {"temperature": 0.1, "momentum": 1.0, "error_source": "real",
+                                  "fake_per_class": 500}
+    assert TrainConfig(method="acgan").resolved().method_options == {}
+    with pytest.raises(ValueError, match="--method acgan takes no option temperature"):
+        TrainConfig(method="acgan", method_options={"temperature": 0.1}).resolved()
+    with pytest.raises(ValueError, match="cs-acgan option 'momentum' must be a finite number in"):
+        TrainConfig(method_options={"momentum": 0}).resolved()
+    old = {**TrainConfig(method="acgan").to_dict(), "temperature": 1.0, "cost_momentum": 1.0,
+           "cost_error_source": "real", "autoencoder_epochs": 3}
+    del old["method_options"]
+    assert TrainConfig.from_dict(old).method_options == {}  # acgan ignored them, as it did then
+    old.update(method="cs-acgan", temperature=0.1)
+    assert TrainConfig.from_dict(old).method_options == {"temperature": 0.1, "momentum": 1.0, "error_source": "real"}

@@ -15,7 +15,7 @@ def _params(run_dir):
 
 def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path, mnist_path):
     # cs-acgan with a short epoch so that the cost update and an epoch boundary are crossed.
-    common = dict(method="cs-acgan", max_per_class=40, imbalance_ratio=4, temperature=0.1)
+    common = dict(method="cs-acgan", max_per_class=40, imbalance_ratio=4, method_options={"temperature": 0.1})
     straight = train(tiny_config(tmp_path / "a", mnist_path, epochs=3, max_steps=None, **common))
     part = train(tiny_config(tmp_path / "b", mnist_path, epochs=3, max_steps=30, **common))
     assert load_checkpoint(part)["global_step"] == 30

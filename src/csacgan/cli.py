@@ -5,7 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import LIST_RANGES, RANGES, RECIPES, TrainConfig, check_option
+from dataclasses import fields
+
+from .config import LIST_RANGES, METHOD_RANGES, RANGES, RECIPES, TrainConfig, check_option
 
 
 def _ints(text: str) -> list[int]:
@@ -18,7 +20,7 @@ def _ints(text: str) -> list[int]:
 def _option(name: str):
     """The argparse type of TrainConfig field ``name``: parsed, then checked against
     config.RANGES / LIST_RANGES, so the CLI and the library accept the same values."""
-    parse = _ints if name in LIST_RANGES else RANGES[name][0]
+    parse = _ints if name in LIST_RANGES else (RANGES.get(name) or METHOD_RANGES[name])[0]
 
     def convert(text: str):
         try:
@@ -62,8 +64,18 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+# Flags whose values go to TrainConfig.method_options (given only when set), by the
+# option's name in the method's constructor.
+METHOD_FLAGS = ("temperature", "momentum", "error_source", "autoencoder_epochs")
+
+
 def _add_train(sub) -> None:
+    from .data import DATASETS
+    from .data.batches import FAKE_LABELS, SAMPLINGS
+    from .methods import ADVERSARIAL_LOSSES, METHODS, method_defaults
+    from .methods.class_costs import ERROR_SOURCES
     d = TrainConfig()
+    cs, bagan = method_defaults("cs-acgan"), method_defaults("bagan")
     p = sub.add_parser("train", help="train a GAN on an imbalanced dataset",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Train CostSensitive-ACGAN (or ACGAN) on a dataset made imbalanced "
@@ -72,15 +84,14 @@ def _add_train(sub) -> None:
     p.add_argument("--out", help="run folder to create (required unless --resume)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run exactly where it stopped; "
                    "--epochs / --max-steps may extend it, other options are taken from the run")
-    p.add_argument("--method", choices=["acgan", "cs-acgan", "bagan"], default=d.method,
+    p.add_argument("--method", choices=list(METHODS), default=d.method,
                    help="cs-acgan: CostSensitive-ACGAN (the paper); acgan and bagan: the baselines")
     p.add_argument("--recipe", choices=list(RECIPES), default=d.recipe,
                    help="paper: the paper as written (uniform real batches, class loss on real and "
                         "fake in D); balanced: class-balanced real batches, D's class loss on real "
                         "images only (draws the minority at rho 190). Explicit options below win.")
     g = p.add_argument_group("data and imbalance")
-    g.add_argument("--dataset", choices=["mnist", "fashion-mnist", "cifar10", "imagefolder", "npz"],
-                   default=d.dataset,
+    g.add_argument("--dataset", choices=list(DATASETS), default=d.dataset,
                    help="imagefolder: --data-dir DIR with one sub-folder of images per class (grayscale "
                         "or RGB; optionally DIR/train and DIR/test); npz: --data-dir FILE.npz with arrays "
                         "images and labels (optionally test_images, test_labels); users' data is kept "
@@ -114,28 +125,29 @@ def _add_train(sub) -> None:
     t.add_argument("--channels-last", type=_bool, default=d.channels_last,
                    help="NHWC weights and activations (default true: faster with oneDNN on CPU; "
                         "the same networks either way)")
-    t.add_argument("--sampling", choices=["uniform", "class-balanced"], help="how real batches are drawn "
+    t.add_argument("--sampling", choices=list(SAMPLINGS), help="how real batches are drawn "
                    "(default: from --recipe)")
-    t.add_argument("--fake-labels", choices=["uniform", "class-prior"], help="classes the generator is "
+    t.add_argument("--fake-labels", choices=list(FAKE_LABELS), help="classes the generator is "
                    "asked for in training: uniform, or class-prior (c ~ p_c, the training set's class "
                    "distribution, as the paper; default: from --recipe)")
     t.add_argument("--fake-class-loss-in-d", type=_bool, help="apply the class loss to generated images "
                    "in D's loss (default: from --recipe)")
-    t.add_argument("--adversarial-loss", choices=["bce", "hinge", "wgan-gp"], default=d.adversarial_loss,
+    t.add_argument("--adversarial-loss", choices=list(ADVERSARIAL_LOSSES), default=d.adversarial_loss,
                    help="bce: the paper's; wgan-gp with --method bagan is BAGAN-GP in outline")
     t.add_argument("--diffaugment", metavar="POLICY", help="differentiable augmentation of every "
                    "D input (Zhao et al. 2020): translation, cutout or translation,cutout")
-    c = p.add_argument_group("CostSensitive-ACGAN costs w_c")
-    c.add_argument("--temperature", "--tau", type=_option("temperature"), default=d.temperature,
-                   help="w = softmax(error / tau); the paper uses 1")
-    c.add_argument("--cost-momentum", type=_option("cost_momentum"), default=d.cost_momentum,
-                   help="w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule")
-    c.add_argument("--cost-error-source", choices=["real", "fake", "both"], default=d.cost_error_source,
-                   help="images on which each class's error is measured after every epoch")
-    b = p.add_argument_group("BAGAN")
-    b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"), default=d.autoencoder_epochs,
-                   help="epochs of the autoencoder stage (reused from the cache when already trained "
-                        "for the same data, seed and networks)")
+    c = p.add_argument_group("CostSensitive-ACGAN costs w_c (--method cs-acgan only)")
+    c.add_argument("--temperature", "--tau", type=_option("temperature"),
+                   help=f"w = softmax(error / tau); the paper uses 1 (default {cs['temperature']})")
+    c.add_argument("--cost-momentum", dest="momentum", type=_option("momentum"),
+                   help=f"w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule (default {cs['momentum']})")
+    c.add_argument("--cost-error-source", dest="error_source", choices=list(ERROR_SOURCES),
+                   help=f"images on which each class's error is measured after every epoch "
+                        f"(default {cs['error_source']})")
+    b = p.add_argument_group("BAGAN (--method bagan only)")
+    b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"),
+                   help=f"epochs of the autoencoder stage (reused from the cache when already trained "
+                        f"for the same data, seed and networks; default {bagan['autoencoder_epochs']})")
     n = p.add_argument_group("networks")
     n.add_argument("--g-channels", type=_option("g_channels"), help="generator widths, 5 values (default 128,64,32,32,16)")
     n.add_argument("--d-channels", type=_option("d_channels"), help="discriminator widths, 4 values (default 32,64,128,128)")
@@ -155,22 +167,12 @@ def _cmd_train(args) -> None:
     else:
         if not args.out:
             sys.exit("csacgan train: --out RUN_DIR is required (or --resume RUN_DIR)")
-        cfg = TrainConfig(
-            out=args.out, method=args.method, recipe=args.recipe, dataset=args.dataset,
-            data_dir=args.data_dir, image_size=args.image_size, minority=args.minority,
-            imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
-            drop_fraction=args.drop_fraction, max_per_class=args.max_per_class, imbalance=args.imbalance,
-            epochs=TrainConfig.epochs if args.epochs is None else args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
-            lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
-            channels_last=args.channels_last,
-            sampling=args.sampling, fake_labels=args.fake_labels, fake_class_loss_in_d=args.fake_class_loss_in_d,
-            adversarial_loss=args.adversarial_loss, diffaugment=args.diffaugment,
-            temperature=args.temperature,
-            cost_momentum=args.cost_momentum, cost_error_source=args.cost_error_source,
-            autoencoder_epochs=args.autoencoder_epochs,
-            g_channels=args.g_channels, d_channels=args.d_channels, d_strides=args.d_strides,
-            g_batch_norm=not args.no_g_batch_norm,
-            checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+        given = vars(args)
+        values = {f.name: given[f.name] for f in fields(TrainConfig) if given.get(f.name) is not None}
+        values.update(imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
+                      g_batch_norm=not args.no_g_batch_norm, progress=not args.no_progress,
+                      method_options={k: given[k] for k in METHOD_FLAGS if given.get(k) is not None})
+        cfg = TrainConfig(**values)
         run = train(cfg)
     print(f"run folder: {run}")
 

@@ -27,32 +27,40 @@ RANGES = {
     "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 1, None),
     "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
     "seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
-    "max_per_class": (int, 1, None), "temperature": (float, 0, None, False),
-    "cost_momentum": (float, 0, 1, False, True), "autoencoder_epochs": (int, 0, None),
+    "max_per_class": (int, 1, None),
     "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
     "grid_columns": (int, 1, None),
 }
 LIST_RANGES = {"g_channels": (int, 5, 1), "d_channels": (int, 4, 1), "d_strides": (int, 4, 1)}
+# Methods' own options (TrainConfig.method_options), by the name their constructor uses.
+METHOD_RANGES = {"temperature": (float, 0, None, False), "momentum": (float, 0, 1, False, True),
+                 "autoencoder_epochs": (int, 1, None), "autoencoder_lr": (float, 0, None, False),
+                 "fake_per_class": (int, 1, None)}
+# config.json keys from before method options had their own namespace -> their name there.
+LEGACY_METHOD_KEYS = {"temperature": "temperature", "cost_momentum": "momentum",
+                      "cost_error_source": "error_source", "autoencoder_epochs": "autoencoder_epochs"}
 
 
 def option_name(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def check_option(name: str, value):
+def check_option(name: str, value, label: str | None = None):
     """``value`` if it is an accepted value of option ``name``, else ValueError naming the
-    option and the accepted range (RANGES, LIST_RANGES)."""
+    option (``label``, default ``--name``) and the accepted range (RANGES, LIST_RANGES,
+    METHOD_RANGES)."""
+    label = label or option_name(name)
     if value is None:
         return value
     if name in LIST_RANGES:
         kind, length, low = LIST_RANGES[name]
         if len(value) != length or any(int(v) != v or v < low for v in value):
-            raise ValueError(f"{option_name(name)} takes {length} comma-separated integers >= {low}, got "
+            raise ValueError(f"{label} takes {length} comma-separated integers >= {low}, got "
                              f"{','.join(map(str, value)) or 'nothing'}")
         return [int(v) for v in value]
-    if name not in RANGES:
+    if name not in RANGES and name not in METHOD_RANGES:
         return value
-    kind, low, high, *inclusive = RANGES[name]
+    kind, low, high, *inclusive = RANGES.get(name) or METHOD_RANGES[name]
     low_in, high_in = (inclusive + [True, True])[:2]
     words = {(True, True): "[{}, {}]", (True, False): "[{}, {})", (False, True): "({}, {}]", (False, False): "({}, {})"}
     accepted = ("an integer" if kind is int else "a finite number") + (
@@ -64,7 +72,7 @@ def check_option(name: str, value):
         ok = (value >= low if low_in else value > low) and (
             high is None or (value <= high if high_in else value < high))
     if not ok:
-        raise ValueError(f"{option_name(name)} must be {accepted}, got {value}")
+        raise ValueError(f"{label} must be {accepted}, got {value}")
     return kind(value)
 
 
@@ -72,6 +80,9 @@ def check_option(name: str, value):
 class TrainConfig:
     out: str = "runs/csacgan"
     method: str = "cs-acgan"
+    # The method's own options, by its constructor's names (csacgan.methods.method_defaults):
+    # cs-acgan: temperature (tau), momentum, error_source; bagan: autoencoder_epochs, ...
+    method_options: dict = field(default_factory=dict)
     recipe: str = "balanced"
     dataset: str = "mnist"
     data_dir: str | None = None
@@ -98,12 +109,6 @@ class TrainConfig:
     fake_class_loss_in_d: bool | None = None
     adversarial_loss: str = "bce"
     diffaugment: str | None = None         # e.g. "translation,cutout"
-    # CostSensitive-ACGAN's costs
-    temperature: float = 1.0
-    cost_momentum: float = 1.0
-    cost_error_source: str = "real"
-    # BAGAN's autoencoder stage
-    autoencoder_epochs: int = 3
     # networks (csacgan.nets.acgan_nets)
     latent_dim: int = 100
     g_channels: list[int] | None = None
@@ -132,10 +137,21 @@ class TrainConfig:
             values["imbalance_ratio"] = values["drop_fraction"] = None
         for name in (*RANGES, *LIST_RANGES):
             values[name] = check_option(name, values[name])
+        from .methods import check_method_options  # the methods know their options
+        values["method_options"] = {k: check_option(k, v, f"{values['method']} option {k!r}")
+                                    for k, v in check_method_options(values["method"],
+                                                                     values["method_options"]).items()}
         return TrainConfig(**values)
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
+        values = dict(values)
+        legacy = {new: values.pop(old) for old, new in LEGACY_METHOD_KEYS.items() if old in values}
+        if legacy:  # written before method_options: keep what the run's method took
+            from .methods import method_defaults
+            takes = method_defaults(values.get("method", cls.method))
+            values["method_options"] = {**{k: v for k, v in legacy.items() if k in takes},
+                                        **values.get("method_options", {})}
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:

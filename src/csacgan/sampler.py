@@ -52,7 +52,8 @@ class _GANSampler(BaseEstimator):
                            imbalance="none", imbalance_ratio=None, max_per_class=None, epochs=self.epochs,
                            max_steps=self.max_steps, batch_size=self.batch_size, seed=seed, device=self.device,
                            g_channels=self.g_channels, d_channels=self.d_channels, progress=self.progress,
-                           autoencoder_epochs=max(1, min(3, self.epochs)))
+                           method_options={"autoencoder_epochs": max(1, min(3, self.epochs))}
+                           if self._method == "bagan" else {})
 
     def fit_resample(self, X, y):
         """Train the GAN on (X, y), then return (X_resampled, y_resampled).

@@ -77,12 +77,8 @@ class Trainer:
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
-        self.method = build_method(cfg.method, K, adversarial_loss=cfg.adversarial_loss,
-                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d,
-                                   diffaugment=cfg.diffaugment,
-                                   temperature=cfg.temperature, momentum=cfg.cost_momentum,
-                                   error_source=cfg.cost_error_source,
-                                   autoencoder_epochs=cfg.autoencoder_epochs)
+        self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
+                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment)
         self.G, self.D = self.method.build_networks(*network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
             cfg.g_batch_norm))

@@ -95,7 +95,8 @@ def plan(profile: str, protocol: str = "ratio", recipe: str = "paper", seeds: in
                     imbalance_ratio=value if protocol == "ratio" else None,
                     drop_fraction=value if protocol == "drop" else None,
                     max_per_class=p.max_per_class, epochs=p.epochs, max_steps=p.max_steps,
-                    autoencoder_epochs=p.autoencoder_epochs, seed=seed, batch_size=p.batch_size,
+                    method_options={"autoencoder_epochs": p.autoencoder_epochs} if method == "bagan" else {},
+                    seed=seed, batch_size=p.batch_size,
                     progress=False, **p.network)
                 runs.append(GridRun(name, method, level, seed, cfg.to_dict()))
     return runs

@@ -1,6 +1,12 @@
 """Training methods. Each is an object with ``build_networks``, ``before_training``,
 ``discriminator_loss``, ``generator_loss`` and ``end_of_epoch``; the training loop
-never asks which method it runs."""
+never asks which method it runs.
+
+Every method takes the shared options (``SHARED_OPTIONS``); its own options (for
+CostSensitive-ACGAN the costs' tau, momentum and error source, for BAGAN the autoencoder
+stage) are the other arguments of its constructor, and TrainConfig holds them in
+``method_options``.
+"""
 import inspect
 
 from .acgan import ADVERSARIAL_LOSSES, ACGAN
@@ -8,15 +14,35 @@ from .bagan import BAGAN
 from .cost_sensitive import CostSensitiveACGAN
 
 METHODS = {"acgan": ACGAN, "cs-acgan": CostSensitiveACGAN, "bagan": BAGAN}
+SHARED_OPTIONS = ("adversarial_loss", "fake_class_loss_in_d", "diffaugment")
 
 
-def build_method(name: str, num_classes: int, **options):
-    """The method ``name``; options it does not take (another method's) are ignored."""
+def _method(name: str):
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
-    cls = METHODS[name]
-    accepted = inspect.signature(cls.__init__).parameters
-    return cls(num_classes, **{k: v for k, v in options.items() if k in accepted})
+    return METHODS[name]
 
 
-__all__ = ["ACGAN", "ADVERSARIAL_LOSSES", "BAGAN", "CostSensitiveACGAN", "METHODS", "build_method"]
+def method_defaults(name: str) -> dict:
+    """The options of method ``name`` beyond the shared ones, with their defaults."""
+    params = list(inspect.signature(_method(name).__init__).parameters.values())[2:]  # self, num_classes
+    return {p.name: p.default for p in params if p.name not in SHARED_OPTIONS}
+
+
+def check_method_options(name: str, options: dict) -> dict:
+    """``options`` over the method's defaults; an option the method does not take is an error."""
+    defaults = method_defaults(name)
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        takes = ", ".join(defaults) or "none"
+        raise ValueError(f"--method {name} takes no option {', '.join(unknown)} (its own options: {takes})")
+    return {**defaults, **options}
+
+
+def build_method(name: str, num_classes: int, method_options: dict | None = None, **shared):
+    """The method ``name`` with the shared options and its own ``method_options``."""
+    return _method(name)(num_classes, **shared, **check_method_options(name, method_options or {}))
+
+
+__all__ = ["ACGAN", "ADVERSARIAL_LOSSES", "BAGAN", "CostSensitiveACGAN", "METHODS", "SHARED_OPTIONS",
+           "build_method", "check_method_options", "method_defaults"]
