@@ -70,7 +70,8 @@ def test_autoencoder_reconstruction_improves_and_is_reused(tmp_path, mnist_path)
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_trains_with_every_adversarial_loss(tmp_path, mnist_path, method, loss):
     run = train(tiny_config(tmp_path, mnist_path, method=method, adversarial_loss=loss,
-                            method_options={"autoencoder_epochs": 1}, max_per_class=200, max_steps=4))
+                            method_options={"autoencoder_epochs": 1} if method == "bagan" else {},
+                            max_per_class=200, max_steps=4))
     ckpt = load_checkpoint(run)
     assert ckpt["global_step"] == 4
     assert all(torch.isfinite(v).all() for v in ckpt["generator"].values() if v.is_floating_point())

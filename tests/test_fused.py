@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from csacgan.methods.acgan import gradient_penalty
+from csacgan.methods.losses import gradient_penalty
 from csacgan.nets import Discriminator, fused, set_channels_last
 from csacgan.nets.acgan_nets import Dropout
 

@@ -9,9 +9,10 @@ stage) are the other arguments of its constructor, and TrainConfig holds them in
 """
 import inspect
 
-from .acgan import ADVERSARIAL_LOSSES, ACGAN
+from .acgan import ACGAN
 from .bagan import BAGAN
 from .cost_sensitive import CostSensitiveACGAN
+from .losses import ADVERSARIAL_LOSSES
 
 METHODS = {"acgan": ACGAN, "cs-acgan": CostSensitiveACGAN, "bagan": BAGAN}
 SHARED_OPTIONS = ("adversarial_loss", "fake_class_loss_in_d", "diffaugment")

@@ -10,7 +10,7 @@ CE_w is the per-sample cross-entropy multiplied by a per-sample weight and avera
 over the batch. ``adversarial_loss`` swaps the BCE terms for the hinge loss (Lim and
 Ye 2017) or the Wasserstein loss with gradient penalty (Gulrajani et al. 2017, lambda
 10, penalty on random interpolates of real and generated images); the class terms
-stay the same. ACGAN's weight is 1; CostSensitive-ACGAN overrides
+stay the same (methods/losses.py). ACGAN's weight is 1; CostSensitive-ACGAN overrides
 ``class_weights`` and nothing else, so the two share every line of loss code.
 """
 from __future__ import annotations
@@ -18,41 +18,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..nets import Discriminator, Generator, fused
+from ..nets import Discriminator, Generator
 from .diffaugment import DiffAugment
-
-ADVERSARIAL_LOSSES = ("bce", "hinge", "wgan-gp")
-GP_WEIGHT = 10.0
-
-
-def source_loss(logits: torch.Tensor, real: bool, kind: str = "bce", for_generator: bool = False):
-    """L_s for one half of a batch, as a loss to minimise."""
-    logits = logits.float()
-    if kind == "bce":
-        target = torch.ones_like(logits) if real else torch.zeros_like(logits)
-        return F.binary_cross_entropy_with_logits(logits, target)
-    if kind == "hinge":
-        if for_generator:
-            return -logits.mean()
-        return F.relu(1.0 - logits).mean() if real else F.relu(1.0 + logits).mean()
-    if kind == "wgan-gp":
-        return -logits.mean() if real or for_generator else logits.mean()
-    raise ValueError(f"unknown adversarial loss {kind!r}; choose one of {ADVERSARIAL_LOSSES}")
+from .losses import adversarial_loss as adversarial_loss_factory
 
 
 def class_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """L_c (eq. 2): per-sample cross-entropy times its class's weight, averaged."""
     return (F.cross_entropy(logits.float(), labels, reduction="none") * weights).mean()
-
-
-def gradient_penalty(discriminator, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """WGAN-GP's (||grad_x D_source(x)||_2 - 1)^2 at random interpolates (Gulrajani et al. eq. 3)."""
-    alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
-    mixed = (alpha * real.float() + (1 - alpha) * fake.float()).requires_grad_(True)
-    with fused.disabled():  # differentiated twice: the fused activation's backward is not
-        source, _ = discriminator(mixed)
-    grad, = torch.autograd.grad(source.float().sum(), mixed, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
 
 
 class ACGAN:
@@ -74,10 +47,9 @@ class ACGAN:
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None):
-        if adversarial_loss not in ADVERSARIAL_LOSSES:
-            raise ValueError(f"unknown adversarial loss {adversarial_loss!r}; choose one of {ADVERSARIAL_LOSSES}")
         self.num_classes = num_classes
         self.adversarial_loss = adversarial_loss
+        self.source_loss = adversarial_loss_factory(adversarial_loss)  # L_s (methods/losses.py)
         self.fake_class_loss_in_d = fake_class_loss_in_d
         self.augment = DiffAugment(diffaugment)
 
@@ -120,10 +92,7 @@ class ACGAN:
 
     def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
         real_source, real_class, fake_source, fake_class = self.discriminator_outputs(discriminator, real, fake)
-        kind = self.adversarial_loss
-        l_s = source_loss(real_source, True, kind) + source_loss(fake_source, False, kind)
-        if kind == "wgan-gp":
-            l_s = l_s + GP_WEIGHT * gradient_penalty(discriminator, real, fake)
+        l_s = self.source_loss.discriminator(real_source, fake_source, discriminator, real, fake)
         l_c = class_loss(real_class, real_labels, self.class_weights(real_labels))
         if self.fake_class_loss_in_d:
             l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
@@ -138,7 +107,7 @@ class ACGAN:
 
     def generator_loss(self, discriminator, fake, fake_labels):
         fake_source, fake_class = discriminator(self.augment(fake))
-        l_s = source_loss(fake_source, True, self.adversarial_loss, for_generator=True)
+        l_s = self.source_loss.generator(fake_source)
         l_c = class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
         with torch.no_grad():
             stats = {"g_source_loss": l_s.item(), "g_class_loss": l_c.item(),
