@@ -49,8 +49,8 @@ def test_class_without_images_is_a_clear_error():
         class_conditional_latent(torch.randn(10, 3), torch.tensor([0] * 5 + [1] * 5), 3)
 
 
-def test_autoencoder_reconstruction_improves_and_is_reused(tmp_path, mnist_path):
-    cfg = tiny_config(tmp_path, mnist_path, method="bagan", method_options={"autoencoder_epochs": 3}, max_steps=1,
+def test_autoencoder_reconstruction_improves_and_is_reused(tmp_path, synthetic_path):
+    cfg = tiny_config(tmp_path, synthetic_path, method="bagan", method_options={"autoencoder_epochs": 3}, max_steps=1,
                       max_per_class=200, imbalance_ratio=10, batch_size=32)
     run = train(cfg)
     stage = json.loads((run / "log.jsonl").read_text().splitlines()[0])
@@ -59,7 +59,7 @@ def test_autoencoder_reconstruction_improves_and_is_reused(tmp_path, mnist_path)
     assert losses[-1] < 0.8 * losses[0], losses
     assert (run / "autoencoder.pt").is_file()
     # a second run on the same data and seed reuses the cached autoencoder
-    again = train(tiny_config(tmp_path / "again", mnist_path, method="bagan", method_options={"autoencoder_epochs": 3},
+    again = train(tiny_config(tmp_path / "again", synthetic_path, method="bagan", method_options={"autoencoder_epochs": 3},
                               max_steps=1, max_per_class=200, imbalance_ratio=10, batch_size=32,
                               adversarial_loss="hinge"))
     stage2 = json.loads((again / "log.jsonl").read_text().splitlines()[0])
@@ -68,8 +68,8 @@ def test_autoencoder_reconstruction_improves_and_is_reused(tmp_path, mnist_path)
 
 @pytest.mark.parametrize("loss", ADVERSARIAL_LOSSES)
 @pytest.mark.parametrize("method", list(METHODS))
-def test_every_method_trains_with_every_adversarial_loss(tmp_path, mnist_path, method, loss):
-    run = train(tiny_config(tmp_path, mnist_path, method=method, adversarial_loss=loss,
+def test_every_method_trains_with_every_adversarial_loss(tmp_path, synthetic_path, method, loss):
+    run = train(tiny_config(tmp_path, synthetic_path, method=method, adversarial_loss=loss,
                             method_options={"autoencoder_epochs": 1} if method == "bagan" else {},
                             max_per_class=200, max_steps=4))
     ckpt = load_checkpoint(run)
@@ -81,8 +81,8 @@ def test_every_method_trains_with_every_adversarial_loss(tmp_path, mnist_path, m
     assert images.shape == (12, 28, 28) and images.std() > 0
 
 
-def test_bagan_checkpoint_rebuilds_its_class_latent_and_resumes(tmp_path, mnist_path):
-    run = train(tiny_config(tmp_path, mnist_path, method="bagan", method_options={"autoencoder_epochs": 1},
+def test_bagan_checkpoint_rebuilds_its_class_latent_and_resumes(tmp_path, synthetic_path):
+    run = train(tiny_config(tmp_path, synthetic_path, method="bagan", method_options={"autoencoder_epochs": 1},
                             max_per_class=200, max_steps=3))
     G, ckpt = load_generator(run)
     assert isinstance(G, ClassConditionalGenerator)

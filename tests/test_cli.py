@@ -7,14 +7,14 @@ TINY = ["--g-channels", "16,8,8,8,4", "--d-channels", "8,8,16,16", "--batch-size
         "--device", "cpu"]
 
 
-def test_train_resume_generate(tmp_path, mnist_path, capsys):
+def test_train_resume_generate(tmp_path, synthetic_path, capsys):
     run = tmp_path / "run"
-    main(["train", "--method", "acgan", "--data-dir", str(mnist_path), "--drop-fraction", "0.95",
+    main(["train", "--method", "acgan", "--data-dir", str(synthetic_path), "--drop-fraction", "0.95",
           "--max-steps", "3", "--out", str(run), *TINY])
     main(["train", "--resume", str(run), "--max-steps", "5", "--no-progress"])
     import json
     config = json.loads((run / "config.json").read_text())
-    assert config["imbalance"]["protocol"] == "drop" and config["imbalance"]["counts"][0] == 250
+    assert config["imbalance"]["protocol"] == "drop" and config["imbalance"]["counts"][0] == 50
     assert config["config"]["max_steps"] == 5
     out = tmp_path / "zeros.npz"
     main(["generate", "--run", str(run), "--class", "0", "--n", "12", "--out", str(out),
@@ -26,17 +26,17 @@ def test_train_resume_generate(tmp_path, mnist_path, capsys):
     with pytest.raises(SystemExit, match="--class 10 does not exist"):
         main(["generate", "--run", str(run), "--class", "10", "--n", "2", "--out", str(out)])
     with pytest.raises(SystemExit, match="already holds a run"):
-        main(["train", "--data-dir", str(mnist_path), "--max-steps", "1", "--out", str(run), *TINY])
+        main(["train", "--data-dir", str(synthetic_path), "--max-steps", "1", "--out", str(run), *TINY])
 
 
 @pytest.mark.parametrize("args, message", [
     (["--minority", "11"], "do not exist"),
     (["--data-dir", "/nonexistent"], "does not hold the mnist IDX files"),
 ])
-def test_bad_requests_exit_with_a_clear_message(tmp_path, mnist_path, args, message):
+def test_bad_requests_exit_with_a_clear_message(tmp_path, synthetic_path, args, message):
     base = ["train", "--out", str(tmp_path / "r"), "--max-steps", "1", *TINY]
     if "--data-dir" not in args:
-        base += ["--data-dir", str(mnist_path)]
+        base += ["--data-dir", str(synthetic_path)]
     with pytest.raises(SystemExit, match=message):
         main(base + args)
 

@@ -105,9 +105,9 @@ def test_bad_outputs_and_data_files_are_refused_in_one_line(capsys, tmp_path, mo
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["thesis.tex"]
 
 
-def test_divergence_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, mnist_path, capsys):
+def test_divergence_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, synthetic_path, capsys):
     out = tmp_path / "run"
-    code, message = run_cli(["train", "--out", str(out), "--data-dir", str(mnist_path), "--lr", "10",
+    code, message = run_cli(["train", "--out", str(out), "--data-dir", str(synthetic_path), "--lr", "10",
                              "--max-steps", "40", "--checkpoint-every", "1"] + TINY, capsys)
     assert code == 1 and "training diverged at step" in message and "lower --lr" in message, message
     if (out / "checkpoint.pt").exists():  # named only if one was written, and it is finite
@@ -119,19 +119,19 @@ def test_divergence_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_p
     assert not (out / "samples" / "final.png").exists() and not list(out.glob("*.tmp"))
 
 
-def test_resume_refuses_fewer_epochs_and_other_data(tmp_path, mnist_path, capsys):
+def test_resume_refuses_fewer_epochs_and_other_data(tmp_path, synthetic_path, capsys):
     from csacgan.train import train
-    run = train(tiny_config(tmp_path, mnist_path, max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None))
+    run = train(tiny_config(tmp_path, synthetic_path, max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None))
     before = (run / "config.json").read_text()
     code, message = run_cli(["train", "--resume", str(run), "--epochs", "1"], capsys)
     assert code == 1 and "--epochs 1 is fewer than the 2 epochs" in message, message
     other = tmp_path / "other"
     other.mkdir()
-    for name in os.listdir(mnist_path):  # same file names, other training labels
-        (other / name).symlink_to(mnist_path / name)
+    for name in os.listdir(synthetic_path):  # same file names, other training labels
+        (other / name).symlink_to(synthetic_path / name)
     (other / "train-labels-idx1-ubyte.gz").unlink()
     import gzip
-    raw = gzip.decompress((mnist_path / "train-labels-idx1-ubyte.gz").read_bytes())
+    raw = gzip.decompress((synthetic_path / "train-labels-idx1-ubyte.gz").read_bytes())
     (other / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw[:8] + bytes(reversed(raw[8:]))))
     code, message = run_cli(["train", "--resume", str(run), "--epochs", "3", "--data-dir", str(other)], capsys)
     assert code == 1 and "differs from the data" in message, message
@@ -154,10 +154,10 @@ def test_a_full_disk_gives_one_line_and_leaves_no_temporary_file(tmp_path, monke
     assert list(tmp_path.iterdir()) == []
 
 
-def test_generate_writes_its_npz_atomically(tmp_path, mnist_path, monkeypatch):
+def test_generate_writes_its_npz_atomically(tmp_path, synthetic_path, monkeypatch):
     from csacgan import generate as gen
     from csacgan.train import train
-    run = train(tiny_config(tmp_path, mnist_path))
+    run = train(tiny_config(tmp_path, synthetic_path))
 
     def broken(f, **arrays):
         f.write(b"half")
@@ -168,10 +168,10 @@ def test_generate_writes_its_npz_atomically(tmp_path, mnist_path, monkeypatch):
     assert not (tmp_path / "zeros.npz").exists() and not (tmp_path / "zeros.npz.tmp").exists()
 
 
-def test_augment_removes_partial_folders_a_killed_run_left(tmp_path, mnist_path):
+def test_augment_removes_partial_folders_a_killed_run_left(tmp_path, synthetic_path):
     from csacgan.augment import augment
     from csacgan.train import train
-    run = train(tiny_config(tmp_path, mnist_path, max_per_class=30, imbalance_ratio=3))
+    run = train(tiny_config(tmp_path, synthetic_path, max_per_class=30, imbalance_ratio=3))
     stale = tmp_path / ".copy.partial-abc123"
     stale.mkdir()
     (stale / "half.png").write_bytes(b"")
@@ -215,8 +215,8 @@ def _timeless(path):
     return [{k: v for k, v in json.loads(line).items() if k not in drop} for line in path.read_text().splitlines()]
 
 
-def test_kill_9_loses_at_most_one_checkpoint_interval_and_resumes_exactly(tmp_path, mnist_path):
-    argv = ["train", "--data-dir", str(mnist_path), "--method", "cs-acgan", "--max-per-class", "40",
+def test_kill_9_loses_at_most_one_checkpoint_interval_and_resumes_exactly(tmp_path, synthetic_path):
+    argv = ["train", "--data-dir", str(synthetic_path), "--method", "cs-acgan", "--max-per-class", "40",
             "--imbalance-ratio", "4", "--epochs", "3", "--checkpoint-every", "5"] + TINY
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     straight, killed = tmp_path / "straight", tmp_path / "killed"

@@ -38,8 +38,8 @@ def test_recipes_choose_the_distribution_and_an_explicit_option_wins():
     assert TrainConfig(recipe="paper", fake_labels="uniform").resolved().fake_labels == "uniform"
 
 
-def test_training_asks_for_classes_in_proportion_and_records_it(tmp_path, mnist_path, monkeypatch):
-    cfg = tiny_config(tmp_path, mnist_path, recipe="paper", imbalance_ratio=4.0, max_per_class=400).resolved()
+def test_training_asks_for_classes_in_proportion_and_records_it(tmp_path, synthetic_path, monkeypatch):
+    cfg = tiny_config(tmp_path, synthetic_path, recipe="paper", imbalance_ratio=4.0, max_per_class=400).resolved()
     seen = []
     trainer = Trainer(cfg, tmp_path / "run")
     draw = trainer.fake_labels.draw
@@ -49,13 +49,13 @@ def test_training_asks_for_classes_in_proportion_and_records_it(tmp_path, mnist_
     counts = torch.bincount(torch.cat(seen), minlength=10)
     # class 0 holds 100 of 3700 training images: expected 17 of 640 asked-for labels.
     assert counts[0] < 0.5 * counts[1:].float().mean(), counts
-    run = train(tiny_config(tmp_path / "b", mnist_path, recipe="paper"))
+    run = train(tiny_config(tmp_path / "b", synthetic_path, recipe="paper"))
     assert json.loads((run / "config.json").read_text())["config"]["fake_labels"] == "class-prior"
 
 
-def test_a_run_from_before_the_option_resumes_with_uniform_labels(tmp_path, mnist_path):
+def test_a_run_from_before_the_option_resumes_with_uniform_labels(tmp_path, synthetic_path):
     from csacgan.checkpoint import CHECKPOINT, atomic_save, load_checkpoint
-    run = train(tiny_config(tmp_path, mnist_path, recipe="paper", fake_labels="uniform", epochs=1, max_steps=3))
+    run = train(tiny_config(tmp_path, synthetic_path, recipe="paper", fake_labels="uniform", epochs=1, max_steps=3))
     ckpt = load_checkpoint(run)
     del ckpt["config"]["fake_labels"]  # as written before the option existed
     atomic_save(ckpt, run / CHECKPOINT)

@@ -42,10 +42,10 @@ def test_dropout_keeps_shape_and_dtype_for_sizes_not_divisible_by_four():
 
 
 @pytest.mark.parametrize("method", ["acgan", "cs-acgan"])
-def test_generator_step_ignores_discriminator_gradients(tmp_path, mnist_path, method):
+def test_generator_step_ignores_discriminator_gradients(tmp_path, synthetic_path, method):
     """G's update with D frozen equals G's update when D's weight gradients are computed
     too (and thrown away): freezing D during G's backward changes only the speed."""
-    cfg = tiny_config(tmp_path, mnist_path, method=method, precision="fp32", max_per_class=40,
+    cfg = tiny_config(tmp_path, synthetic_path, method=method, precision="fp32", max_per_class=40,
                       imbalance_ratio=4).resolved()
     trainer = Trainer(cfg, tmp_path)
     G0 = {k: v.clone() for k, v in trainer.G.state_dict().items()}

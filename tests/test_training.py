@@ -13,11 +13,11 @@ def _params(run_dir):
             **{"D." + k: v for k, v in ckpt["discriminator"].items()}}, ckpt
 
 
-def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path, mnist_path):
+def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path, synthetic_path):
     # cs-acgan with a short epoch so that the cost update and an epoch boundary are crossed.
     common = dict(method="cs-acgan", max_per_class=40, imbalance_ratio=4, method_options={"temperature": 0.1})
-    straight = train(tiny_config(tmp_path / "a", mnist_path, epochs=3, max_steps=None, **common))
-    part = train(tiny_config(tmp_path / "b", mnist_path, epochs=3, max_steps=30, **common))
+    straight = train(tiny_config(tmp_path / "a", synthetic_path, epochs=3, max_steps=None, **common))
+    part = train(tiny_config(tmp_path / "b", synthetic_path, epochs=3, max_steps=30, **common))
     assert load_checkpoint(part)["global_step"] == 30
     resumed = resume(part, max_steps=10_000)
     p_straight, c_straight = _params(straight)
