@@ -94,3 +94,16 @@ def test_metrics_json_has_every_metric_for_every_class(tmp_path, mnist_path, eva
     again = evaluate(run, metrics=["classifier_accuracy", "ssim_diversity"], n_per_class=20,
                      evaluator_epochs=QUICK["epochs"], evaluator_subset=QUICK["train_subset"], progress=False)
     assert again["metrics"]["ssim_diversity"] == report["metrics"]["ssim_diversity"]
+
+
+def test_prdc_separates_fidelity_from_diversity(evaluator, mnist):
+    images, labels = balanced_real(mnist, 200, split="train")
+    real = METRICS["prdc"](context(mnist, evaluator, images, labels))
+    for key in ("precision", "recall", "coverage"):  # real against real: near the reference
+        assert abs(real["overall"][key] - real["real"]["overall"][key]) < 0.1, key
+    assert real["overall"]["precision"] > 0.9 and real["overall"]["recall"] > 0.9
+    # each class one real image repeated: faithful (precision stays high), not diverse
+    collapsed = METRICS["prdc"](context(mnist, evaluator, images[::200].repeat_interleave(200, dim=0), labels))
+    assert collapsed["overall"]["precision"] > 0.8
+    assert collapsed["overall"]["recall"] < 0.1 and collapsed["overall"]["coverage"] < 0.1
+    assert set(collapsed["per_class"]) == {str(c) for c in range(10)}

@@ -72,9 +72,10 @@ def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
 
 
 def build_generator(saved: dict, device="cpu"):
-    """A generator rebuilt from a checkpoint or snapshot dict, in eval mode."""
+    """A generator rebuilt from a checkpoint or snapshot dict, in eval mode: the EMA of its
+    weights when the run kept one (--g-ema), as every sampler should use."""
     generator = generator_from_config(saved["generator_config"])
-    generator.load_state_dict(saved["generator"])
+    generator.load_state_dict(saved.get("generator_ema", saved["generator"]))
     return set_channels_last(generator.to(device)).eval()
 
 

@@ -136,6 +136,16 @@ def _add_train(sub) -> None:
                    help="bce: the paper's; wgan-gp with --method bagan is BAGAN-GP in outline")
     t.add_argument("--diffaugment", metavar="POLICY", help="differentiable augmentation of every "
                    "D input (Zhao et al. 2020): translation, cutout or translation,cutout")
+    lv = p.add_argument_group("levers for GANs on little data (every method)")
+    lv.add_argument("--lr-d", type=_option("lr_d"), help="D's learning rate (TTUR; default --lr)")
+    lv.add_argument("--lr-g", type=_option("lr_g"), help="G's learning rate (TTUR; default --lr)")
+    lv.add_argument("--g-ema", type=_option("g_ema"), default=d.g_ema, metavar="DECAY",
+                    help="keep an exponential moving average of G's weights (e.g. 0.999) and draw every "
+                         "sample, snapshot, generate, evaluate and augment image from it; 0: none")
+    lv.add_argument("--d-spectral-norm", type=_bool, default=d.d_spectral_norm,
+                    help="spectral normalisation of every layer of D (Miyato et al. 2018)")
+    lv.add_argument("--lecam", type=_option("lecam"), default=d.lecam, metavar="WEIGHT",
+                    help="LeCam regularisation of D (Tseng et al. 2021), e.g. 0.3; 0: none")
     c = p.add_argument_group("CostSensitive-ACGAN costs w_c (--method cs-acgan only)")
     c.add_argument("--temperature", "--tau", type=_option("temperature"),
                    help=f"w = softmax(error / tau); the paper uses 1 (default {cs['temperature']})")

@@ -27,7 +27,8 @@ RANGES = {
     "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 1, None),
     "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
     "seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
-    "max_per_class": (int, 1, None),
+    "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
+    "g_ema": (float, 0, 1, True, False), "lecam": (float, 0, None),
     "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
     "grid_columns": (int, 1, None),
 }
@@ -109,6 +110,12 @@ class TrainConfig:
     fake_class_loss_in_d: bool | None = None
     adversarial_loss: str = "bce"
     diffaugment: str | None = None         # e.g. "translation,cutout"
+    # levers for GANs on little data (every method)
+    lr_d: float | None = None            # TTUR (Heusel et al. 2017): D's and G's own rates; None: lr
+    lr_g: float | None = None
+    g_ema: float = 0.0                   # decay of an EMA of G's weights used for sampling; 0: none
+    d_spectral_norm: bool = False        # spectral normalisation of D's layers (Miyato et al. 2018)
+    lecam: float = 0.0                   # LeCam regularisation weight (Tseng et al. 2021); 0: none
     # networks (csacgan.nets.acgan_nets)
     latent_dim: int = 100
     g_channels: list[int] | None = None

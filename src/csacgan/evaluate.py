@@ -16,7 +16,7 @@ from .metrics import METRICS, EvalContext
 from .metrics.evaluator import load_or_train_evaluator
 from .runtime import environment
 
-DEFAULT_METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "kid", "cas", "augmentation_gain")
+DEFAULT_METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "kid", "prdc", "cas", "augmentation_gain")
 
 
 def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: int = 0,
@@ -121,6 +121,14 @@ def format_table(report: dict) -> str:
         lines += ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
                   "  ".join("-" * w for w in widths)]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    if "prdc" in m:
+        lines.append(f"\nprecision / recall / density / coverage (k = {m['prdc']['nearest_k']}; real in brackets):")
+        minority = [str(c) for c in report.get("imbalance", {}).get("minority_classes", [])]
+        for key in minority + ["overall"]:
+            gen = m["prdc"]["overall"] if key == "overall" else m["prdc"]["per_class"][key]
+            real = m["prdc"]["real"]["overall"] if key == "overall" else m["prdc"]["real"]["per_class"][key]
+            lines.append(f"  {key:8s} " + "  ".join(f"{gen[k]:.3f} ({real[k]:.3f})"
+                                                    for k in ("precision", "recall", "density", "coverage")))
     if "augmentation_gain" in m:
         gain = m["augmentation_gain"]
         lines.append(f"\naugmentation gain (small CNN, {gain['steps']} steps, mean +- std over {gain['seeds']} seeds):")

@@ -78,18 +78,20 @@ class Trainer:
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
         self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
-                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment)
+                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
+                                   lecam=cfg.lecam)
         self.G, self.D = self.method.build_networks(*network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
-            cfg.g_batch_norm))
+            cfg.g_batch_norm, cfg.d_spectral_norm))
         self.G.to(self.device)
         self.D.to(self.device)
         if cfg.channels_last:
             set_channels_last(self.G)
             set_channels_last(self.D)
         betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = Adam(self.G.parameters(), cfg.lr, betas=betas)
-        self.opt_d = Adam(self.D.parameters(), cfg.lr, betas=betas)
+        self.opt_g = Adam(self.G.parameters(), cfg.lr_g or cfg.lr, betas=betas)
+        self.opt_d = Adam(self.D.parameters(), cfg.lr_d or cfg.lr, betas=betas)
+        self.G_ema = None  # made at the first step, after a method's before_training (BAGAN's latent)
         self.context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device,
                                     self.autocast, run_dir, cfg.progress,
                                     f"{cfg.dataset}:{self.indices_md5}", cfg.batch_size)
@@ -111,6 +113,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "method": self.method.state_dict(), "method_name": self.cfg.method,
             "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
+            **({"generator_ema": self.G_ema.module.state_dict()} if self.G_ema is not None else {}),
             "sums": self.sums, "count": self.count, "window": self.window,
             "epoch_seconds": self.epoch_seconds, "rng": rng_state(),
             "noise_rng": self.noise.get_state(), "config": self.cfg.to_dict(),
@@ -140,12 +143,15 @@ class Trainer:
         """The generator alone after each epoch (4 MB), to score quality against time."""
         folder = self.run_dir / "snapshots"
         folder.mkdir(exist_ok=True)
-        atomic_save({"generator": self.G.state_dict(), "generator_config": self.G.config,
-                     "epoch": self.epoch, "global_step": self.global_step},
+        atomic_save({"generator": self.sampling_generator().state_dict(), "generator_config": self.G.config,
+                     "ema": self.G_ema is not None, "epoch": self.epoch, "global_step": self.global_step},
                     folder / f"generator_epoch_{self.epoch:03d}.pt")
 
     def restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["generator"])
+        if "generator_ema" in ckpt:
+            self.update_ema()
+            self.G_ema.module.load_state_dict(ckpt["generator_ema"])
         self.D.load_state_dict(ckpt["discriminator"])
         self.opt_g.load_state_dict(ckpt["opt_g"])
         self.opt_d.load_state_dict(ckpt["opt_d"])
@@ -195,6 +201,8 @@ class Trainer:
         finally:
             self.D.requires_grad_(True)
         self.opt_g.step()
+        if self.cfg.g_ema:
+            self.update_ema()
         stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), **d_stats, **g_stats}
         bad = {k: v for k, v in stats.items() if not (math.isfinite(v) and abs(v) < DIVERGED_LOSS)}
         if bad:
@@ -202,12 +210,28 @@ class Trainer:
         return stats
 
     @torch.no_grad()
+    def update_ema(self) -> None:
+        """One step of the EMA of G's weights (torch's AveragedModel; the first call copies
+        G); BatchNorm's running statistics are copied, as StyleGAN2-ADA and EDM do."""
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        if self.G_ema is None:
+            self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(self.cfg.g_ema))
+        self.G_ema.update_parameters(self.G)
+        for ema_buffer, buffer in zip(self.G_ema.module.buffers(), self.G.buffers()):
+            ema_buffer.copy_(buffer)
+
+    def sampling_generator(self):
+        """The generator images are drawn from: the EMA of G's weights when there is one."""
+        return self.G_ema.module if self.G_ema is not None else self.G
+
+    @torch.no_grad()
     def save_grid(self, name: str) -> Path:
-        was_training = self.G.training
-        self.G.eval()
+        G = self.sampling_generator()
+        was_training = G.training
+        G.eval()
         with self.autocast():
-            images = self.G(self.grid_z, self.grid_labels).float()
-        self.G.train(was_training)
+            images = G(self.grid_z, self.grid_labels).float()
+        G.train(was_training)
         path = self.run_dir / "samples" / name
         path.parent.mkdir(exist_ok=True)
         save_image(images.add(1).div(2), path, nrow=self.cfg.grid_columns, padding=2, pad_value=1.0)

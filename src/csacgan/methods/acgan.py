@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from ..nets import Discriminator, Generator
 from .diffaugment import DiffAugment
 from .losses import adversarial_loss as adversarial_loss_factory
+from .regularizers import LeCam
 
 
 def class_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -40,18 +41,21 @@ class ACGAN:
         images only, which stops it from learning to call bad fakes by their label.
     diffaugment : DiffAugment policy applied to every discriminator input during
         training, e.g. "translation,cutout"; None for none.
+    lecam : weight of LeCam regularisation on D's source logits (methods/regularizers.py);
+        0 for none.
     """
 
     name = "acgan"
     joint_d_pass = True
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
-                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None):
+                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0):
         self.num_classes = num_classes
         self.adversarial_loss = adversarial_loss
         self.source_loss = adversarial_loss_factory(adversarial_loss)  # L_s (methods/losses.py)
         self.fake_class_loss_in_d = fake_class_loss_in_d
         self.augment = DiffAugment(diffaugment)
+        self.lecam = LeCam(lecam) if lecam else None
 
     # -- what subclasses change ------------------------------------------------------
     def build_networks(self, generator_args: dict, discriminator_args: dict):
@@ -71,10 +75,11 @@ class ACGAN:
         return {}
 
     def state_dict(self) -> dict:
-        return {}
+        return {"lecam": self.lecam.state_dict()} if self.lecam else {}
 
     def load_state_dict(self, state: dict) -> None:
-        pass
+        if self.lecam:
+            self.lecam.load_state_dict(state["lecam"])
 
     # -- shared losses -----------------------------------------------------------------
     def discriminator_outputs(self, discriminator, real, fake):
@@ -93,6 +98,8 @@ class ACGAN:
     def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
         real_source, real_class, fake_source, fake_class = self.discriminator_outputs(discriminator, real, fake)
         l_s = self.source_loss.discriminator(real_source, fake_source, discriminator, real, fake)
+        if self.lecam:
+            l_s = l_s + self.lecam(real_source, fake_source)
         l_c = class_loss(real_class, real_labels, self.class_weights(real_labels))
         if self.fake_class_loss_in_d:
             l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels))

@@ -32,8 +32,9 @@ class BAGAN(ACGAN):
     name = "bagan"
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce", fake_class_loss_in_d: bool = True,
-                 diffaugment: str | None = None, autoencoder_epochs: int = 3, autoencoder_lr: float = 1e-3):
-        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment)
+                 diffaugment: str | None = None, lecam: float = 0.0, autoencoder_epochs: int = 3,
+                 autoencoder_lr: float = 1e-3):
+        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam)
         if autoencoder_epochs < 1:
             raise ValueError(f"autoencoder_epochs must be >= 1, got {autoencoder_epochs}")
         self.autoencoder_epochs, self.autoencoder_lr = autoencoder_epochs, autoencoder_lr
@@ -65,6 +66,10 @@ class BAGAN(ACGAN):
         fake_target = torch.full_like(fake_labels, self.num_classes)
         l_real = F.cross_entropy(real_class.float(), real_labels)
         l_fake = F.cross_entropy(fake_class.float(), fake_target)
+        if self.lecam:  # on the K+1 softmax's log-odds of real against fake
+            K = self.num_classes
+            odds = [torch.logsumexp(c.float()[:, :K], 1) - c.float()[:, K] for c in (real_class, fake_class)]
+            l_fake = l_fake + self.lecam(*odds)
         with torch.no_grad():
             K = self.num_classes
             stats = {"d_source_loss": l_fake.item(), "d_class_loss": l_real.item(),

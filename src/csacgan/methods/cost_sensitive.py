@@ -18,10 +18,10 @@ class CostSensitiveACGAN(ACGAN):
     name = "cs-acgan"
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
-                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None,
+                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
                  temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
                  fake_per_class: int = 500):
-        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment)
+        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam)
         if error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
         self.class_costs = ClassCosts(num_classes, temperature, momentum)
@@ -52,7 +52,8 @@ class CostSensitiveACGAN(ACGAN):
         return {"class_errors": errors.tolist(), "class_costs": costs.tolist()}
 
     def state_dict(self) -> dict:
-        return {"class_costs": self.class_costs.state_dict()}
+        return {**super().state_dict(), "class_costs": self.class_costs.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
         self.class_costs.load_state_dict(state["class_costs"])

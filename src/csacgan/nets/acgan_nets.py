@@ -206,10 +206,11 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
                  channels=(32, 64, 128, 128), strides=(2, 1, 2, 1), dropout: float = 0.3,
-                 pad_to: int = 32):
+                 pad_to: int = 32, spectral_norm: bool = False):
         super().__init__()
         self.config = dict(num_classes=num_classes, in_channels=in_channels, image_size=image_size,
-                           channels=list(channels), strides=list(strides), dropout=dropout, pad_to=pad_to)
+                           channels=list(channels), strides=list(strides), dropout=dropout, pad_to=pad_to,
+                           spectral_norm=spectral_norm)
         self.pad = max(0, pad_to - image_size)
         kernels = (5, 3, 5, 3)
         layers, width, size = [], in_channels, image_size + self.pad
@@ -223,6 +224,10 @@ class Discriminator(nn.Module):
         self.class_head = nn.Linear(self.feature_dim, num_classes)
         self.memory_format = torch.contiguous_format  # see set_channels_last
         self.fused_activation = True  # LeakyReLU + dropout as one operation where it applies (nets/fused.py)
+        if spectral_norm:  # every layer's weight divided by its largest singular value (Miyato et al. 2018)
+            for m in self.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.utils.parametrizations.spectral_norm(m)
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """The last convolution's output, (N, C, H, W) in the networks' memory format."""
@@ -267,14 +272,16 @@ def linear_on_maps(maps: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor 
 
 
 def network_arguments(num_classes: int, image_shape, g_channels=None, d_channels=None,
-                      d_strides=None, latent_dim: int = 100, g_batch_norm: bool = True):
+                      d_strides=None, latent_dim: int = 100, g_batch_norm: bool = True,
+                      d_spectral_norm: bool = False):
     """Constructor arguments of the generator and discriminator for this data shape."""
     c, h, w = image_shape
     if h != w or h not in (28, 32, 64):
         raise ValueError(f"images must be 28x28, 32x32 or 64x64, got {h}x{w}")
     g_kwargs = dict(num_classes=num_classes, latent_dim=latent_dim, out_channels=c, image_size=h,
                     batch_norm=g_batch_norm)
-    d_kwargs = dict(num_classes=num_classes, in_channels=c, image_size=h, pad_to=32 if h == 28 else h)
+    d_kwargs = dict(num_classes=num_classes, in_channels=c, image_size=h, pad_to=32 if h == 28 else h,
+                    spectral_norm=d_spectral_norm)
     if h == 64:  # see the table in the module docstring
         g_kwargs["strides"], d_kwargs["strides"] = (2, 2, 2, 1, 1), (2, 2, 2, 1)
     if g_channels:

@@ -1,0 +1,65 @@
+"""The levers for GANs on little data: each on its own, on the synthetic digits."""
+import pytest
+import torch
+
+from conftest import tiny_config
+from csacgan.checkpoint import load_checkpoint, load_generator
+from csacgan.methods.regularizers import LeCam
+from csacgan.nets import Discriminator
+from csacgan.train import Trainer, resume, train
+
+
+def test_generator_ema_is_the_average_and_is_what_samplers_use(tmp_path, synthetic_path):
+    cfg = tiny_config(tmp_path, synthetic_path, g_ema=0.9, max_steps=3).resolved()
+    trainer = Trainer(cfg, tmp_path / "run")
+    expected = None
+    for _ in range(3):
+        trainer.train_step()
+        w = trainer.G.fc.weight.detach().clone()
+        expected = w if expected is None else 0.9 * expected + 0.1 * w
+    assert torch.allclose(trainer.G_ema.module.fc.weight, expected, atol=1e-6)
+    assert not torch.equal(trainer.G_ema.module.fc.weight, trainer.G.fc.weight)
+    run = train(tiny_config(tmp_path / "b", synthetic_path, g_ema=0.9, max_steps=4))
+    ckpt = load_checkpoint(run)
+    generator, _ = load_generator(run)
+    assert torch.equal(generator.fc.weight, ckpt["generator_ema"]["fc.weight"])
+    assert not torch.equal(generator.fc.weight, ckpt["generator"]["fc.weight"])
+
+
+def test_every_lever_together_resumes_exactly(tmp_path, synthetic_path):
+    levers = dict(g_ema=0.99, d_spectral_norm=True, lecam=0.3, lr_d=4e-4, lr_g=1e-4, method="cs-acgan",
+                  max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None)
+    straight = train(tiny_config(tmp_path / "a", synthetic_path, **levers))
+    part = train(tiny_config(tmp_path / "b", synthetic_path, **{**levers, "max_steps": 30}))
+    resumed = resume(part, max_steps=10_000)
+    a, b = load_checkpoint(straight), load_checkpoint(resumed)
+    for key in ("generator", "generator_ema", "discriminator"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), (key, name)
+    assert a["method"]["lecam"]["anchor_real"] == b["method"]["lecam"]["anchor_real"]
+    assert a["opt_d"]["param_groups"][0]["lr"] == 4e-4 and a["opt_g"]["param_groups"][0]["lr"] == 1e-4
+
+
+def test_spectral_norm_bounds_every_layer_of_the_discriminator():
+    torch.manual_seed(0)
+    D = Discriminator(spectral_norm=True).train()
+    for _ in range(20):  # power iterations run in training passes
+        D(torch.randn(4, 1, 28, 28))
+    convs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 4 and all(hasattr(m, "parametrizations") for m in convs)
+    for m in convs + [D.source_head, D.class_head]:
+        sigma = torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2)
+        assert sigma < 1.05, sigma
+    rebuilt = Discriminator(**D.config)
+    rebuilt.load_state_dict(D.state_dict())  # a checkpoint rebuilds it from its config
+
+
+def test_lecam_pulls_each_side_towards_the_other_anchor():
+    reg = LeCam(weight=2.0, decay=0.5)
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-1.0, -3.0])
+    first = reg(real, fake)  # anchors start at the first means: a_R = 2, a_F = -2
+    assert first.item() == pytest.approx(2.0 * (((1 + 2) ** 2 + (3 + 2) ** 2) / 2 + ((-1 - 2) ** 2 + (-3 - 2) ** 2) / 2))
+    reg(torch.tensor([0.0]), torch.tensor([0.0]))
+    assert reg.anchor_real.item() == pytest.approx(1.0) and reg.anchor_fake.item() == pytest.approx(-1.0)
+    with pytest.raises(ValueError):
+        LeCam(weight=-1)
