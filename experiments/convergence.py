@@ -34,6 +34,7 @@ RUNS = {
     "cs-acgan-r190-prior": dict(method="cs-acgan", imbalance_ratio=190.0),
     "bagan-r190-prior": dict(method="bagan", imbalance_ratio=190.0),
 }
+COLORS = {name: f"C{i}" for i, name in enumerate(RUNS)}  # one colour per run in every panel
 CHUNK, MIN_EPOCHS, WINDOW = 2, 10, 5
 N_PER_CLASS = 500
 
@@ -200,12 +201,12 @@ def report(out: Path, folder: Path) -> None:
     summary = {n: {"epochs": c[-1]["epoch"], "plateau_epoch": plateau_epoch(c),
                    "cpu_minutes": round(c[-1]["train_seconds"] / 60, 1), "last": c[-1]} for n, c in curves.items()}
     (folder / "curves.json").write_text(json.dumps({"curves": curves, "summary": summary}, indent=1))
-    for x_key, x_label, stem in (("epoch", "epoch", "by_epoch"), ("train_seconds", "CPU minutes (1 thread)", "by_minutes")):
+    for x_key, x_label, stem in (("epoch", "epoch", "by_epoch"), ("train_seconds", "training minutes (one 1-thread process, wall clock)", "by_minutes")):
         fig, axes = plt.subplots(2, 3, figsize=(15, 8))
         for ax, key in zip(axes.flat, LABELS):
             for name, curve in curves.items():
                 xs = [p[x_key] / (60 if x_key == "train_seconds" else 1) for p in curve]
-                ax.plot(xs, [p[key] for p in curve], marker=".", label=name,
+                ax.plot(xs, [p[key] for p in curve], marker=".", label=name, color=COLORS[name],
                         linestyle="--" if "uniform" in name else "-")
                 if REAL[key]:
                     ax.axhline(curve[-1][REAL[key]], color="grey", linewidth=0.6)
@@ -218,7 +219,8 @@ def report(out: Path, folder: Path) -> None:
             pts = [(p[x_key] / (60 if x_key == "train_seconds" else 1), p["class_costs"][0])
                    for p in curve if p.get("class_costs")]
             if pts:
-                ax.plot(*zip(*pts), marker=".", label=name, linestyle="--" if "uniform" in name else "-")
+                ax.plot(*zip(*pts), marker=".", label=name, color=COLORS[name],
+                        linestyle="--" if "uniform" in name else "-")
         ax.axhline(0.1, color="grey", linewidth=0.6)
         ax.set_title("w_0, the cost of class '0' (grey: uniform 1/K)")
         ax.set_xlabel(x_label)
