@@ -1,6 +1,7 @@
 """A reduced reproduction grid: every table of the report gets a number in every cell."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,32 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, m
     sessions = json.loads((out / "grid.json").read_text())["sessions"]
     assert len(sessions) == 2 and sessions[0]["jobs"] == 2 and sessions[0]["threads_per_job"] >= 1
     assert len(sessions[0]["run_seconds"]) == 9 and "run_seconds" not in sessions[1]  # 2 processes trained all 9
+
+
+def test_shards_cover_the_grid_once_and_merge_into_one_report(tmp_path, monkeypatch):
+    from csacgan.cli import main
+    from csacgan.experiments import grid
+    trained = []
+
+    def fake_run(run, profile):  # the split and the bookkeeping, without training
+        trained.append(run.name)
+        return run.name, 0.0
+    monkeypatch.setattr(grid, "_do_run", fake_run)
+    monkeypatch.setattr(grid, "_trained", lambda run_dir, cfg: run_dir.name in trained)
+    monkeypatch.setattr(grid, "_evaluated", lambda run_dir, p: run_dir.name in trained)
+    monkeypatch.setattr("csacgan.experiments.report.write_report", lambda out: Path(out) / "report.md")
+    plan = [r.name for r in grid.plan("quick", seeds=2, out=tmp_path)]
+    shares = []
+    for i in (1, 2, 3):
+        before = len(trained)
+        main(["reproduce", "--profile", "quick", "--seeds", "2", "--out", str(tmp_path), "--shard", f"{i}/3",
+              "--jobs", "1", "--no-progress"])
+        shares.append(trained[before:])
+    assert sorted(sum(shares, [])) == sorted(plan) and all(len(s) == 6 for s in shares)
+    assert [r["name"] for r in json.loads((tmp_path / "grid.json").read_text())["runs"]] == plan
+    assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == [f"shard-{i}-of-3.json" for i in (1, 2, 3)]
+    main(["reproduce", "--profile", "quick", "--seeds", "2", "--out", str(tmp_path), "--shard", "2/3",
+          "--jobs", "1", "--no-progress"])
+    assert len(trained) == len(plan)  # a shard run again finds its share done
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--shard", "4/3"])

@@ -36,6 +36,16 @@ def _option(name: str):
     return convert
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N, e.g. 2/4, got {text!r}")
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"need 1 <= I <= N, got {text}")
+    return i, n
+
+
 def _bounded(kind, low):
     """An argparse type for a number of ``kind`` that is finite and at least ``low``."""
     def convert(text: str):
@@ -256,6 +266,8 @@ def _add_reproduce(sub) -> None:
     p.add_argument("--jobs", type=_bounded(int, 1), default=None,
                    help="runs trained at once, each in its own process with an equal share of the "
                         "CPU threads (default: 2 on a CPU with 2 or more cores, 1 with a GPU)")
+    p.add_argument("--shard", type=_shard, metavar="I/N", help="train only shard I of N of the grid "
+                   "(N machines or array jobs sharing --out cover it together; then --report-only)")
     p.add_argument("--report-only", action="store_true", help="rebuild report.md from the run folders")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_reproduce)
@@ -270,7 +282,7 @@ def _cmd_reproduce(args) -> None:
     else:
         command = "csacgan " + " ".join(sys.argv[1:]) if sys.argv and "csacgan" in sys.argv[0] else None
         path = run_grid(out, args.profile, args.protocol, args.recipe, args.seeds, args.data_dir,
-                        progress=not args.no_progress, command=command, jobs=args.jobs)
+                        progress=not args.no_progress, command=command, jobs=args.jobs, shard=args.shard)
     print(f"report: {path}")
 
 

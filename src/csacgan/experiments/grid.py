@@ -169,14 +169,29 @@ def default_jobs() -> int:
     return 2 if torch.get_num_threads() >= 2 else 1
 
 
+def shard_runs(runs: list, shard: tuple[int, int] | None) -> list:
+    """Shard I of N (1 <= I <= N): every N-th run of the plan from the I-th on, so N
+    machines given 1/N .. N/N cover the grid once, whatever order they start in."""
+    if shard is None:
+        return runs
+    i, n = shard
+    if not 1 <= i <= n:
+        raise ValueError(f"--shard {i}/{n}: need 1 <= I <= N")
+    return runs[i - 1::n]
+
+
 def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protocol: str = "ratio",
              recipe: str = "paper", seeds: int | None = None, data_dir: str | None = None,
              progress: bool = True, command: str | None = None, overrides: dict | None = None,
-             jobs: int | None = None) -> Path:
-    """Train and evaluate every run of the grid not yet done, then write the report.
+             jobs: int | None = None, shard: tuple[int, int] | None = None) -> Path:
+    """Train and evaluate every run of the grid (or of ``shard``) not yet done, then write
+    the report.
 
     ``jobs`` runs at once, each in its own process with ``threads // jobs`` PyTorch threads
     (default: :func:`default_jobs`); 1 trains them one after another in this process.
+    ``shard`` = (I, N) trains the share :func:`shard_runs` picks; grid.json still lists the
+    whole grid, each shard records its own timing in ``shards/``, and ``reproduce
+    --report-only`` merges the run folders once every shard is done.
     ``overrides`` replaces fields of the profile (tests use it to shrink the grid)."""
     from tqdm.auto import tqdm
 
@@ -196,9 +211,15 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     state.update({"profile": profile, "protocol": protocol, "recipe": recipe, "seeds": seeds or p.seeds,
                   "profile_settings": asdict(p), "command": command,
                   "runs": [asdict(r) for r in runs]})
+    if shard is not None:  # shards may share one folder: each keeps its timing in its own file
+        grid_path = out / "shards" / f"shard-{shard[0]}-of-{shard[1]}.json"
+        grid_path.parent.mkdir(exist_ok=True)
+        write_json(state, out / "grid.json")  # the whole plan; earlier sessions' timing kept
+        state = json.loads(grid_path.read_text()) if grid_path.is_file() else {"shard": list(shard)}
     state.setdefault("sessions", []).append({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": jobs})
     session = state["sessions"][-1]
     write_json(state, grid_path)
+    runs = shard_runs(runs, shard)
     started = time.perf_counter()
     bar = tqdm(total=len(runs), disable=not progress, desc="grid", unit="run", dynamic_ncols=True)
 
