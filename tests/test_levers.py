@@ -63,3 +63,15 @@ def test_lecam_pulls_each_side_towards_the_other_anchor():
     assert reg.anchor_real.item() == pytest.approx(1.0) and reg.anchor_fake.item() == pytest.approx(-1.0)
     with pytest.raises(ValueError):
         LeCam(weight=-1)
+
+
+def test_online_costs_resume_exactly(tmp_path, synthetic_path):
+    options = dict(method="cs-acgan", method_options={"update_every": 7, "error_source": "both", "costs_in": "g"},
+                   max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None)
+    straight = train(tiny_config(tmp_path / "a", synthetic_path, **options))
+    resumed = resume(train(tiny_config(tmp_path / "b", synthetic_path, **{**options, "max_steps": 30})),
+                     max_steps=10_000)
+    a, b = load_checkpoint(straight)["method"], load_checkpoint(resumed)["method"]
+    assert torch.equal(a["class_costs"]["costs"], b["class_costs"]["costs"])
+    assert not torch.equal(a["class_costs"]["costs"], torch.full((10,), 0.1))  # updated online
+    assert all(torch.equal(a["online"][k], b["online"][k]) for k in ("wrong", "total", "errors"))

@@ -92,3 +92,34 @@ def test_bad_cost_options(kwargs):
 def test_unknown_method():
     with pytest.raises(ValueError, match="unknown method"):
         build_method("gan", 10)
+
+
+def test_online_costs_follow_the_errors_of_the_last_n_steps():
+    cs = CostSensitiveACGAN(3, update_every=2, error_source="fake")
+    logits = lambda preds: torch.nn.functional.one_hot(torch.tensor(preds), 3).float()  # noqa: E731
+    real = (logits([0, 1]), torch.tensor([0, 1]))
+    # two steps: class 0 right 1 of 2, class 1 wrong 2 of 2, class 2 not seen
+    cs.observe(*real, logits([0, 0]), torch.tensor([0, 1]))
+    assert torch.equal(cs.class_costs.costs, torch.full((3,), 1 / 3))  # not yet: every 2 steps
+    cs.observe(*real, logits([1, 2]), torch.tensor([0, 1]))
+    errors = torch.tensor([0.5, 1.0, 0.0])
+    assert torch.allclose(cs.class_costs.costs, torch.softmax(errors, 0))
+    # next window: class 2 seen and right, classes 0 and 1 absent keep their errors
+    cs.observe(*real, logits([2]), torch.tensor([2]))
+    cs.observe(*real, logits([2]), torch.tensor([2]))
+    assert torch.allclose(cs.class_costs.costs, torch.softmax(errors, 0))
+    out = cs.end_of_epoch(None, None, None, 0)  # the epoch rule is off
+    assert torch.allclose(torch.tensor(out["class_costs"]), torch.softmax(errors, 0))
+
+
+@pytest.mark.parametrize("costs_in, d_weighted, g_weighted", [("both", True, True), ("d", True, False),
+                                                              ("g", False, True)])
+def test_costs_act_where_asked(costs_in, d_weighted, g_weighted):
+    cs = CostSensitiveACGAN(2, costs_in=costs_in)
+    cs.class_costs.update(torch.tensor([1.0, 0.0]))
+    labels = torch.tensor([0, 1])
+    weighted = cs.class_costs.sample_weights(labels)
+    assert torch.equal(cs.class_weights(labels, "d"), weighted if d_weighted else torch.ones(2))
+    assert torch.equal(cs.class_weights(labels, "g"), weighted if g_weighted else torch.ones(2))
+    with pytest.raises(ValueError):
+        CostSensitiveACGAN(2, costs_in="e")

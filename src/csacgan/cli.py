@@ -76,7 +76,7 @@ def _bool(text: str) -> bool:
 
 # Flags whose values go to TrainConfig.method_options (given only when set), by the
 # option's name in the method's constructor.
-METHOD_FLAGS = ("temperature", "momentum", "error_source", "autoencoder_epochs")
+METHOD_FLAGS = ("temperature", "momentum", "error_source", "costs_in", "update_every", "autoencoder_epochs")
 
 
 def _add_train(sub) -> None:
@@ -164,6 +164,11 @@ def _add_train(sub) -> None:
     c.add_argument("--cost-error-source", dest="error_source", choices=list(ERROR_SOURCES),
                    help=f"images on which each class's error is measured after every epoch "
                         f"(default {cs['error_source']})")
+    c.add_argument("--costs-in", dest="costs_in", choices=["both", "d", "g"],
+                   help=f"which class losses the costs weight: D's, G's or both (default {cs['costs_in']}, the paper's)")
+    c.add_argument("--cost-update-every", dest="update_every", type=_option("update_every"), metavar="N",
+                   help="update the costs online every N steps from the last N steps' batches instead of "
+                        f"after every epoch (default {cs['update_every']}: the paper's per-epoch rule)")
     b = p.add_argument_group("BAGAN (--method bagan only)")
     b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"),
                    help=f"epochs of the autoencoder stage (reused from the cache when already trained "

@@ -66,13 +66,16 @@ class ACGAN:
         """Hook run once at the start of a new run (not on resume); returns values to log."""
         return {}
 
-    def class_weights(self, labels: torch.Tensor) -> torch.Tensor:
-        """Per-sample weight of L_c; 1 for ACGAN."""
+    def class_weights(self, labels: torch.Tensor, network: str = "d") -> torch.Tensor:
+        """Per-sample weight of L_c in ``network``'s loss ("d" or "g"); 1 for ACGAN."""
         return torch.ones(labels.shape, dtype=torch.float32, device=labels.device)
 
     def end_of_epoch(self, discriminator, generator, data, epoch: int) -> dict:
         """Hook run after every epoch with the updated models; returns values to log."""
         return {}
+
+    def observe(self, real_class, real_labels, fake_class, fake_labels) -> None:
+        """Hook given D's class logits of every training step (no gradient)."""
 
     def state_dict(self) -> dict:
         return {"lecam": self.lecam.state_dict()} if self.lecam else {}
@@ -100,10 +103,11 @@ class ACGAN:
         l_s = self.source_loss.discriminator(real_source, fake_source, discriminator, real, fake)
         if self.lecam:
             l_s = l_s + self.lecam(real_source, fake_source)
-        l_c = class_loss(real_class, real_labels, self.class_weights(real_labels))
+        l_c = class_loss(real_class, real_labels, self.class_weights(real_labels, "d"))
         if self.fake_class_loss_in_d:
-            l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
+            l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels, "d"))
         with torch.no_grad():
+            self.observe(real_class, real_labels, fake_class, fake_labels)
             stats = {
                 "d_source_loss": l_s.item(), "d_class_loss": l_c.item(),
                 "d_real_acc": (real_source > 0).float().mean().item(),
@@ -115,7 +119,7 @@ class ACGAN:
     def generator_loss(self, discriminator, fake, fake_labels):
         fake_source, fake_class = discriminator(self.augment(fake))
         l_s = self.source_loss.generator(fake_source)
-        l_c = class_loss(fake_class, fake_labels, self.class_weights(fake_labels))
+        l_c = class_loss(fake_class, fake_labels, self.class_weights(fake_labels, "g"))
         with torch.no_grad():
             stats = {"g_source_loss": l_s.item(), "g_class_loss": l_c.item(),
                      "g_class_acc": (fake_class.argmax(1) == fake_labels).float().mean().item()}

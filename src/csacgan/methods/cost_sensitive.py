@@ -5,6 +5,12 @@ both the discriminator's and the generator's losses. After each epoch the costs 
 reset from the per-class error of the updated discriminator's auxiliary classifier,
 measured on the real training images of each class (``error_source="real"``, the
 default), on generated images (``"fake"``) or on both (their mean).
+
+Beyond the paper: ``costs_in`` puts the costs on D's class loss, G's, or both (the
+paper's); ``update_every`` N > 0 replaces the once-per-epoch update by an online one,
+every N steps, from the auxiliary classifier's errors on the last N steps' training
+batches (real, generated or both, as ``error_source`` says; a class absent from those
+batches keeps its previous error), smoothed by ``momentum``.
 """
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ import torch
 from .acgan import ACGAN
 from .class_costs import ERROR_SOURCES, ClassCosts, fake_class_errors, real_class_errors
 
+COSTS_IN = ("both", "d", "g")
+
 
 class CostSensitiveACGAN(ACGAN):
     name = "cs-acgan"
@@ -20,17 +28,46 @@ class CostSensitiveACGAN(ACGAN):
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
                  temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
-                 fake_per_class: int = 500):
+                 fake_per_class: int = 500, costs_in: str = "both", update_every: int = 0):
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam)
         if error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
+        if costs_in not in COSTS_IN:
+            raise ValueError(f"costs_in must be one of {COSTS_IN}, got {costs_in!r}")
+        if update_every < 0:
+            raise ValueError(f"update_every must be >= 0, got {update_every}")
         self.class_costs = ClassCosts(num_classes, temperature, momentum)
         self.error_source, self.fake_per_class = error_source, fake_per_class
+        self.costs_in, self.update_every = costs_in, update_every
+        self.online = {"wrong": torch.zeros(num_classes), "total": torch.zeros(num_classes),
+                       "errors": torch.zeros(num_classes), "steps": 0}
 
-    def class_weights(self, labels: torch.Tensor) -> torch.Tensor:
+    def class_weights(self, labels: torch.Tensor, network: str = "d") -> torch.Tensor:
+        if self.costs_in not in ("both", network):
+            return super().class_weights(labels, network)
         return self.class_costs.sample_weights(labels)
 
+    def observe(self, real_class, real_labels, fake_class, fake_labels) -> None:
+        if not self.update_every:
+            return
+        s = self.online
+        sides = {"real": [(real_class, real_labels)], "fake": [(fake_class, fake_labels)],
+                 "both": [(real_class, real_labels), (fake_class, fake_labels)]}[self.error_source]
+        for logits, labels in sides:
+            labels = labels.cpu()
+            s["wrong"].index_add_(0, labels, (logits.argmax(1).cpu() != labels).float())
+            s["total"].index_add_(0, labels, torch.ones(len(labels)))
+        s["steps"] += 1
+        if s["steps"] % self.update_every == 0:
+            seen = s["total"] > 0
+            s["errors"] = torch.where(seen, s["wrong"] / s["total"].clamp(min=1), s["errors"])
+            self.class_costs.update(s["errors"])
+            s["wrong"], s["total"] = torch.zeros_like(s["wrong"]), torch.zeros_like(s["total"])
+
     def end_of_epoch(self, discriminator, generator, data, epoch: int) -> dict:
+        if self.update_every:  # updated online during the epoch
+            return {"class_errors": self.online["errors"].tolist(),
+                    "class_costs": self.class_costs.costs.tolist()}
         was_training = discriminator.training, generator.training
         discriminator.eval()
         generator.eval()
@@ -52,8 +89,11 @@ class CostSensitiveACGAN(ACGAN):
         return {"class_errors": errors.tolist(), "class_costs": costs.tolist()}
 
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "class_costs": self.class_costs.state_dict()}
+        return {**super().state_dict(), "class_costs": self.class_costs.state_dict(),
+                "online": {k: v.clone() if torch.is_tensor(v) else v for k, v in self.online.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.class_costs.load_state_dict(state["class_costs"])
+        if "online" in state:
+            self.online = {k: v.clone() if torch.is_tensor(v) else v for k, v in state["online"].items()}
