@@ -83,8 +83,7 @@ class GeneratedLabels:
     (Odena et al. 2017) and the paper (section 3.2) do; "uniform" draws every class
     equally often. Under imbalance the choice decides who defines a rare class in D's
     class loss on generated images: with uniform labels at rho 20, D sees about twenty
-    generated "zeros" for every real one (docs/label-distribution.md measures what
-    that does).
+    generated "zeros" for every real one (measured in docs/results/convergence.md).
     """
 
     def __init__(self, labels: torch.Tensor, num_classes: int, distribution: str = "uniform"):
