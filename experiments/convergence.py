@@ -228,6 +228,21 @@ def report(out: Path, folder: Path) -> None:
         fig.tight_layout()
         fig.savefig(folder / f"convergence_{stem}.png", dpi=90)
         plt.close(fig)
+    page = folder.parent / "convergence.md"
+    if page.is_file():  # the page's table, between its markers, from these curves
+        start, end = "<!-- table -->", "<!-- /table -->"
+        text = page.read_text()
+        if start in text and end in text:
+            rows = ["| run | epochs | '0' accuracy | all-class accuracy | FID '0' | FID-all | SSIM '0' | w_0 |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            for name, curve in curves.items():
+                col = lambda key, fmt: " / ".join(fmt.format(p[key]) for p in curve)  # noqa: E731
+                w0 = " / ".join(f"{p['class_costs'][0]:.3f}" for p in curve if p.get("class_costs"))
+                rows.append(f"| {name} | 1-{curve[-1]['epoch']} | {col('acc_0', '{:.2f}')} | "
+                            f"{col('acc_all', '{:.2f}')} | {col('fid_0', '{:.0f}')} | {col('fid_all', '{:.1f}')} | "
+                            f"{col('ssim_0', '{:.3f}')} | {w0} |")
+            head, rest = text.split(start, 1)
+            page.write_text(head + start + "\n" + "\n".join(rows) + "\n" + end + rest.split(end, 1)[1])
     for name, s in summary.items():
         last = s["last"]
         print(f"{name:22s} epochs {s['epochs']:3d}  plateau {s['plateau_epoch']}  {s['cpu_minutes']:6.1f} min  "
