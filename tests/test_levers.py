@@ -75,3 +75,14 @@ def test_online_costs_resume_exactly(tmp_path, synthetic_path):
     assert torch.equal(a["class_costs"]["costs"], b["class_costs"]["costs"])
     assert not torch.equal(a["class_costs"]["costs"], torch.full((10,), 0.1))  # updated online
     assert all(torch.equal(a["online"][k], b["online"][k]) for k in ("wrong", "total", "errors"))
+
+
+def test_a_held_out_cost_signal_keeps_its_images_out_of_training(tmp_path, synthetic_path):
+    import json
+    run = train(tiny_config(tmp_path, synthetic_path, method="cs-acgan", max_per_class=40, imbalance_ratio=4,
+                            method_options={"error_source": "held-out"}, epochs=1, max_steps=None))
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["held_out_counts"] == [1] + [4] * 9  # 10% of 10 zeros and of 40 of each other digit
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == (370 - 37) // 16 and len(log[-1]["class_errors"]) == 10
+    resume(run, epochs=2)  # the same split again: the kept-indices md5 matches

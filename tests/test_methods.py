@@ -123,3 +123,31 @@ def test_costs_act_where_asked(costs_in, d_weighted, g_weighted):
     assert torch.equal(cs.class_weights(labels, "g"), weighted if g_weighted else torch.ones(2))
     with pytest.raises(ValueError):
         CostSensitiveACGAN(2, costs_in="e")
+
+
+def test_held_out_split_is_stratified_and_never_trained_on():
+    from csacgan.data.training_set import hold_out
+    labels = torch.tensor([0] * 26 + [1] * 100 + [2] * 1 + [3] * 2)
+    indices = torch.arange(len(labels))
+    train_idx, held = hold_out(indices, labels, 0.1, seed=0)
+    assert torch.bincount(labels[held], minlength=4).tolist() == [3, 10, 0, 1]  # never a class's last image
+    assert not set(train_idx.tolist()) & set(held.tolist()) and len(train_idx) + len(held) == len(labels)
+    assert torch.equal(train_idx, torch.sort(train_idx).values)  # the training set keeps its order
+    assert torch.equal(hold_out(indices, labels, 0.1, seed=0)[1], held)  # deterministic for a seed
+
+
+def test_held_out_signal_is_the_class_error_on_the_held_out_images():
+    wrong = [0, 3, 5, 10]
+    images, labels = [], []
+    for c, w in enumerate(wrong):
+        for i in range(10):
+            img = torch.zeros(1, 28, 28, dtype=torch.uint8)
+            img[0, 0, 0] = (c + 1) % 4 if i < w else c
+            images.append(img)
+            labels.append(c)
+    ctx = EpochContext(torch.zeros(4, 1, 28, 28, dtype=torch.uint8), torch.arange(4), 0, torch.device("cpu"), None,
+                       held_out_images=torch.stack(images), held_out_labels=torch.tensor(labels))
+    cs = CostSensitiveACGAN(4, error_source="held-out")
+    assert cs.held_out_fraction() == 0.1 and CostSensitiveACGAN(4).held_out_fraction() == 0.0
+    out = cs.end_of_epoch(ScriptedDiscriminator(), nn.Identity(), ctx, epoch=0)
+    assert torch.allclose(torch.tensor(out["class_errors"]), torch.tensor(wrong) / 10)

@@ -76,7 +76,8 @@ def _bool(text: str) -> bool:
 
 # Flags whose values go to TrainConfig.method_options (given only when set), by the
 # option's name in the method's constructor.
-METHOD_FLAGS = ("temperature", "momentum", "error_source", "costs_in", "update_every", "autoencoder_epochs")
+METHOD_FLAGS = ("temperature", "momentum", "error_source", "costs_in", "update_every", "held_out_fraction",
+                "autoencoder_epochs")
 
 
 def _add_train(sub) -> None:
@@ -169,6 +170,9 @@ def _add_train(sub) -> None:
     c.add_argument("--cost-update-every", dest="update_every", type=_option("update_every"), metavar="N",
                    help="update the costs online every N steps from the last N steps' batches instead of "
                         f"after every epoch (default {cs['update_every']}: the paper's per-epoch rule)")
+    c.add_argument("--cost-held-out", dest="held_out_fraction", type=_option("held_out_fraction"),
+                   metavar="FRACTION", help="with --cost-error-source held-out: the stratified fraction of "
+                   f"each class kept out of training to measure it (default {cs['held_out_fraction']})")
     b = p.add_argument_group("BAGAN (--method bagan only)")
     b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"),
                    help=f"epochs of the autoencoder stage (reused from the cache when already trained "

@@ -25,7 +25,7 @@ from .checkpoint import (CHECKPOINT, append_jsonl, atomic_save, atomic_write_tex
                          write_json)
 from .config import TrainConfig
 from .data.batches import GeneratedLabels, RealBatches
-from .data.training_set import prepare_data
+from .data.training_set import hold_out, prepare_data
 from .methods import build_method
 from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
@@ -58,6 +58,8 @@ class EpochContext:
     progress: bool = False
     data_key: str = ""      # dataset name and kept-indices md5: what the data is
     batch_size: int = 64
+    held_out_images: torch.Tensor | None = None   # real images held out of training (uint8)
+    held_out_labels: torch.Tensor | None = None
 
 
 class Trainer:
@@ -68,8 +70,15 @@ class Trainer:
         self.autocast = autocast_factory(self.device, self.precision)
         seed_everything(cfg.seed)
         self.data, indices, self.summary = prepare_data(cfg, data)
-        self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
         K = self.data.num_classes
+        self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
+                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
+                                   lecam=cfg.lecam)
+        held = indices[:0]
+        if self.method.held_out_fraction():  # real images the method measures but never trains on
+            indices, held = hold_out(indices, self.data.train_labels, self.method.held_out_fraction(), cfg.seed)
+        self.held_out = held
+        self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
         if cfg.batch_size > len(indices):  # a few dozen images still make a run
             print(f"csacgan: the training set holds {len(indices)} images, fewer than --batch-size "
                   f"{cfg.batch_size}; training with batches of {len(indices)}", file=sys.stderr)
@@ -77,9 +86,6 @@ class Trainer:
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
-        self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
-                                   fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
-                                   lecam=cfg.lecam)
         self.G, self.D = self.method.build_networks(*network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
             cfg.g_batch_norm, cfg.d_spectral_norm))
@@ -94,7 +100,8 @@ class Trainer:
         self.G_ema = None  # made at the first step, after a method's before_training (BAGAN's latent)
         self.context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device,
                                     self.autocast, run_dir, cfg.progress,
-                                    f"{cfg.dataset}:{self.indices_md5}", cfg.batch_size)
+                                    f"{cfg.dataset}:{self.indices_md5}", cfg.batch_size,
+                                    self.data.train_images[held].to(self.device), self.data.train_labels[held])
         self.noise = torch.Generator().manual_seed(cfg.seed + 1)
         grid = torch.Generator().manual_seed(cfg.seed + 2)
         self.grid_z = torch.randn(K * cfg.grid_columns, cfg.latent_dim, generator=grid).to(self.device)
@@ -175,7 +182,9 @@ class Trainer:
                     "device": str(self.device), "precision": self.precision,
                     "fused_activation": self.fused_activation(),
                     "data": {"dataset": self.cfg.dataset, "files": self.data.files,
-                             "kept_indices_md5": self.indices_md5},
+                             "kept_indices_md5": self.indices_md5,
+                             "held_out_counts": torch.bincount(self.data.train_labels[self.held_out],
+                                                               minlength=self.data.num_classes).tolist()},
                     "imbalance": self.summary.to_dict()}, self.run_dir / "config.json")
 
     # -- one optimizer step of D and of G ----------------------------------------------

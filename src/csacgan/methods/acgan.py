@@ -74,6 +74,11 @@ class ACGAN:
         """Hook run after every epoch with the updated models; returns values to log."""
         return {}
 
+    def held_out_fraction(self) -> float:
+        """Fraction of each class's real training images to keep out of training for the
+        method to measure (0: none)."""
+        return 0.0
+
     def observe(self, real_class, real_labels, fake_class, fake_labels) -> None:
         """Hook given D's class logits of every training step (no gradient)."""
 

@@ -18,7 +18,7 @@ import torch
 
 from ..data.batches import to_unit_range
 
-ERROR_SOURCES = ("real", "fake", "both")
+ERROR_SOURCES = ("real", "fake", "both", "held-out")
 
 
 class ClassCosts:

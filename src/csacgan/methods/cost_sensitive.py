@@ -4,7 +4,9 @@ ACGAN whose class loss L_c is weighted per sample by the cost w_c of its class, 
 both the discriminator's and the generator's losses. After each epoch the costs are
 reset from the per-class error of the updated discriminator's auxiliary classifier,
 measured on the real training images of each class (``error_source="real"``, the
-default), on generated images (``"fake"``) or on both (their mean).
+default), on generated images (``"fake"``) or on both (their mean), or on a stratified
+``held_out_fraction`` of the real training images that training never sees
+(``"held-out"``: at rho 190 with 0.1, 3 of the 26 zeros; see data.training_set.hold_out).
 
 Beyond the paper: ``costs_in`` puts the costs on D's class loss, G's, or both (the
 paper's); ``update_every`` N > 0 replaces the once-per-epoch update by an online one,
@@ -28,7 +30,8 @@ class CostSensitiveACGAN(ACGAN):
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
                  temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
-                 fake_per_class: int = 500, costs_in: str = "both", update_every: int = 0):
+                 fake_per_class: int = 500, costs_in: str = "both", update_every: int = 0,
+                 held_out_fraction: float = 0.1):
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam)
         if error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
@@ -39,8 +42,14 @@ class CostSensitiveACGAN(ACGAN):
         self.class_costs = ClassCosts(num_classes, temperature, momentum)
         self.error_source, self.fake_per_class = error_source, fake_per_class
         self.costs_in, self.update_every = costs_in, update_every
+        self._held_out = held_out_fraction
+        if error_source == "held-out" and update_every:
+            raise ValueError("the held-out error is measured after each epoch; it has no online update")
         self.online = {"wrong": torch.zeros(num_classes), "total": torch.zeros(num_classes),
                        "errors": torch.zeros(num_classes), "steps": 0}
+
+    def held_out_fraction(self) -> float:
+        return self._held_out if self.error_source == "held-out" else 0.0
 
     def class_weights(self, labels: torch.Tensor, network: str = "d") -> torch.Tensor:
         if self.costs_in not in ("both", network):
@@ -75,6 +84,9 @@ class CostSensitiveACGAN(ACGAN):
             parts = []
             if self.error_source in ("real", "both"):
                 parts.append(real_class_errors(discriminator, data.images, data.labels,
+                                               self.num_classes, autocast=data.autocast))
+            if self.error_source == "held-out":
+                parts.append(real_class_errors(discriminator, data.held_out_images, data.held_out_labels,
                                                self.num_classes, autocast=data.autocast))
             if self.error_source in ("fake", "both"):
                 g = torch.Generator().manual_seed(data.seed * 7919 + epoch)
