@@ -3,14 +3,17 @@
 # device tool: a fresh machine holds no earlier run folders, so it trains from scratch
 # into gpu-runs/ for at most LIMIT seconds, one run at a time (the GPU is shared by every
 # process on it), then writes figures, curves.json and every run's convergence.json and
-# log.jsonl under $OUT. Run it as:  bash experiments/gpu_convergence.sh [LIMIT]
+# log.jsonl under $OUT. The device machine has no network and ../shared does not travel:
+# first, here, `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`,
+# then call the device tool with carry [".mnist"] and the command
+#   bash experiments/gpu_convergence.sh [LIMIT]
 set -uo pipefail
 LIMIT=${1:-480}
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
 python3 -m pip install -q -e . 2>&1 | tail -1
 nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
-export CSACGAN_DATA_DIR=${CSACGAN_DATA_DIR:-$PWD/shared/data/mnist}
+export CSACGAN_DATA_DIR=${CSACGAN_DATA_DIR:-$PWD/.mnist}
 timeout "$LIMIT" python3 experiments/convergence.py --out gpu-runs --jobs 1 > "$OUT/study.log" 2>&1
 python3 experiments/convergence.py --out gpu-runs --report "$OUT/convergence" > "$OUT/summary.txt" 2>&1
 tar czf "$OUT/runs.tgz" gpu-runs/*/convergence.json gpu-runs/*/log.jsonl gpu-runs/*/config.json 2>/dev/null
