@@ -50,9 +50,9 @@ class ScriptedDiscriminator(nn.Module):
         return torch.zeros(len(x)), nn.functional.one_hot(predicted, 4).float() * 10
 
 
-def test_cost_update_is_softmax_of_measured_errors():
-    # Class c has 10 images; the first `wrong[c]` of them carry a wrong prediction.
-    wrong = [0, 3, 5, 10]
+def scripted_images(wrong):
+    """Class c has 10 images; the first ``wrong[c]`` of them carry a wrong prediction for
+    ScriptedDiscriminator."""
     images, labels = [], []
     for c, w in enumerate(wrong):
         for i in range(10):
@@ -60,7 +60,12 @@ def test_cost_update_is_softmax_of_measured_errors():
             img[0, 0, 0] = (c + 1) % 4 if i < w else c
             images.append(img)
             labels.append(c)
-    ctx = EpochContext(torch.stack(images), torch.tensor(labels), 0, torch.device("cpu"), None)
+    return torch.stack(images), torch.tensor(labels)
+
+
+def test_cost_update_is_softmax_of_measured_errors():
+    wrong = [0, 3, 5, 10]
+    ctx = EpochContext(*scripted_images(wrong), 0, torch.device("cpu"), None)
     errors = torch.tensor(wrong) / 10
     for tau in (1.0, 0.1):
         cs = CostSensitiveACGAN(4, temperature=tau)
@@ -138,15 +143,9 @@ def test_held_out_split_is_stratified_and_never_trained_on():
 
 def test_held_out_signal_is_the_class_error_on_the_held_out_images():
     wrong = [0, 3, 5, 10]
-    images, labels = [], []
-    for c, w in enumerate(wrong):
-        for i in range(10):
-            img = torch.zeros(1, 28, 28, dtype=torch.uint8)
-            img[0, 0, 0] = (c + 1) % 4 if i < w else c
-            images.append(img)
-            labels.append(c)
+    held_images, held_labels = scripted_images(wrong)
     ctx = EpochContext(torch.zeros(4, 1, 28, 28, dtype=torch.uint8), torch.arange(4), 0, torch.device("cpu"), None,
-                       held_out_images=torch.stack(images), held_out_labels=torch.tensor(labels))
+                       held_out_images=held_images, held_out_labels=held_labels)
     cs = CostSensitiveACGAN(4, error_source="held-out")
     assert cs.held_out_fraction() == 0.1 and CostSensitiveACGAN(4).held_out_fraction() == 0.0
     out = cs.end_of_epoch(ScriptedDiscriminator(), nn.Identity(), ctx, epoch=0)

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
 from dataclasses import fields
+from pathlib import Path
 
 from .config import LIST_RANGES, METHOD_RANGES, RANGES, RECIPES, TrainConfig, check_option
 
@@ -17,17 +16,21 @@ def _ints(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
 
 
+def _number(kind, text: str):
+    """``kind(text)``, or argparse's error saying what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
+
+
 def _option(name: str):
     """The argparse type of TrainConfig field ``name``: parsed, then checked against
     config.RANGES / LIST_RANGES, so the CLI and the library accept the same values."""
     parse = _ints if name in LIST_RANGES else (RANGES.get(name) or METHOD_RANGES[name])[0]
 
     def convert(text: str):
-        try:
-            value = parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if parse is int else 'a number'}, "
-                                             f"got {text!r}")
+        value = parse(text) if parse is _ints else _number(parse, text)
         try:
             return check_option(name, value)
         except ValueError as exc:
@@ -49,11 +52,7 @@ def _shard(text: str) -> tuple[int, int]:
 def _bounded(kind, low):
     """An argparse type for a number of ``kind`` that is finite and at least ``low``."""
     def convert(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
-                                             f"got {text!r}")
+        value = _number(kind, text)
         if not (value >= low and value == value and value != float("inf")):
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {text}")
         return value
@@ -85,6 +84,7 @@ def _add_train(sub) -> None:
     from .data.batches import FAKE_LABELS, SAMPLINGS
     from .methods import ADVERSARIAL_LOSSES, METHODS, method_defaults
     from .methods.class_costs import ERROR_SOURCES
+    from .methods.cost_sensitive import COSTS_IN
     d = TrainConfig()
     cs, bagan = method_defaults("cs-acgan"), method_defaults("bagan")
     p = sub.add_parser("train", help="train a GAN on an imbalanced dataset",
@@ -165,7 +165,7 @@ def _add_train(sub) -> None:
     c.add_argument("--cost-error-source", dest="error_source", choices=list(ERROR_SOURCES),
                    help=f"images on which each class's error is measured after every epoch "
                         f"(default {cs['error_source']})")
-    c.add_argument("--costs-in", dest="costs_in", choices=["both", "d", "g"],
+    c.add_argument("--costs-in", dest="costs_in", choices=list(COSTS_IN),
                    help=f"which class losses the costs weight: D's, G's or both (default {cs['costs_in']}, the paper's)")
     c.add_argument("--cost-update-every", dest="update_every", type=_option("update_every"), metavar="N",
                    help="update the costs online every N steps from the last N steps' batches instead of "

@@ -74,9 +74,9 @@ class Trainer:
         self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
                                    lecam=cfg.lecam)
-        held = indices[:0]
-        if self.method.held_out_fraction():  # real images the method measures but never trains on
-            indices, held = hold_out(indices, self.data.train_labels, self.method.held_out_fraction(), cfg.seed)
+        held, fraction = indices[:0], self.method.held_out_fraction()
+        if fraction:  # real images the method measures but never trains on
+            indices, held = hold_out(indices, self.data.train_labels, fraction, cfg.seed)
         self.held_out = held
         self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
         if cfg.batch_size > len(indices):  # a few dozen images still make a run
@@ -371,9 +371,9 @@ def _cut_logs(run_dir: Path, step: int) -> None:
     for name in ("log.jsonl", "stats.jsonl"):
         path = run_dir / name
         if path.is_file():
-            kept = [line for line in path.read_text().splitlines() if line.strip()
-                    and json.loads(line)["step"] <= step and not json.loads(line).get("partial_epoch")]
-            atomic_write_text("".join(line + "\n" for line in kept), path)
+            records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            kept = [r for r in records if r["step"] <= step and not r.get("partial_epoch")]
+            atomic_write_text("".join(json.dumps(r) + "\n" for r in kept), path)
 
 
 def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None = None,
