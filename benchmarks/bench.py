@@ -510,7 +510,7 @@ def render(r: dict, command: str) -> str:
                   f"{h[REFERENCE]['images_per_s']:.0f} images/s, the default step (cs-acgan, BCE, bf16) "
                   f"{h[DEFAULT]['images_per_s']:.0f} images/s (medians): **{of_medians:.2f}x**; round by round "
                   f"{statistics.median(ratios):.2f}x (median), {min(ratios):.2f}-{max(ratios):.2f}x (range).", "",
-                  f"Issue 6's goal of 3x the plain reference at the default settings: "
+                  f"The goal of 3x the plain reference at the default settings: "
                   + ("reached in this run." if min(of_medians, statistics.median(ratios)) >= 3 else "not reached in this run.")
                   + " Between runs of this pair the ratio moves by about 10% on this machine; "
                   "`python benchmarks/bench.py --pair-only` repeats it alone."
