@@ -24,6 +24,7 @@ Every figure is from this one run; compare ratios, not absolute numbers across m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import resource
@@ -33,6 +34,7 @@ import tempfile
 import time
 import types
 from pathlib import Path
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +42,8 @@ from torch import nn
 
 from csacgan.config import TrainConfig
 from csacgan.data import load_dataset
-from csacgan.nets.acgan_nets import Dropout, Flatten
+from csacgan.nets import fast_layers
+from csacgan.nets.fast_layers import Dropout, LeakyReLUDropout
 from csacgan.runtime import cpu_has_bf16
 from csacgan.train import Trainer
 
@@ -114,7 +117,7 @@ def fifteen_bit_dropout(self, x):
     n = x.numel()
     if not (x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))):
         x = x.contiguous()
-    words = self.random_words((n + 3) // 4, x.device)
+    words = fast_layers.random_words((n + 3) // 4, x.device)
     draws = words.view(torch.int16)[:n].as_strided(x.shape, x.stride()).bitwise_and_(0x7FFF)
     keep = draws.sub_(round(self.p * 32768) - 1).clamp_(0, 1)
     bits = self.scale_bits.get(x.dtype)
@@ -123,14 +126,62 @@ def fifteen_bit_dropout(self, x):
     return x * keep.to(x.dtype).mul_(self.scale)
 
 
+class _FlattenKeepLayout(torch.autograd.Function):
+    """x.flatten(1) in NCHW feature order whose gradient comes back in x's layout (the step
+    before the heads read the maps' memory order: autograd's own flatten of a channels_last
+    x returns an NCHW gradient, and leaky_relu_backward with mixed layouts ran 18x slower)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        ctx.channels_last = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
+            memory_format=torch.channels_last)
+        return x.reshape(len(x), -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.reshape(ctx.shape)
+        return grad.contiguous(memory_format=torch.channels_last) if ctx.channels_last else grad
+
+
+class Flatten(nn.Module):
+    def forward(self, x):
+        return _FlattenKeepLayout.apply(x)
+
+
 def two_heads(flatten):
     """D's forward before its heads became one product on the maps' memory order: the maps
     flattened by ``flatten`` (a copy of channels_last maps, forward and backward), then
     each head on its own."""
     def forward(self, x):
         h = flatten(self.feature_maps(x))
-        return self.source_head(h).squeeze(1), self.class_head(h)
+        source, classes = self.heads.source, self.heads.classes
+        return F.linear(h, source.weight, source.bias).squeeze(1), F.linear(h, classes.weight, classes.bias)
     return forward
+
+
+def separate_d_passes(self, discriminator, real, fake):
+    """D on the real and the generated batch in two passes rather than one."""
+    return (*discriminator(self.augment(real)), *discriminator(self.augment(fake)))
+
+
+def unfused_activation_forward(self, x):
+    """LeakyReLU and Dropout as two operations, whatever the kernel."""
+    return self.dropout(F.leaky_relu(x, self.negative_slope, inplace=True))
+
+
+def patched(step, patches):
+    """``step`` with ``patches`` ((target, value) for mock.patch) in force while it runs, so
+    that steps of variants timed in interleaved rounds do not see each other's."""
+    if not patches:
+        return step
+
+    def run():
+        with contextlib.ExitStack() as stack:
+            for target, value in patches:
+                stack.enter_context(mock.patch(target, value))
+            return step()
+    return run
 
 
 def torch_words(n, device):
@@ -151,8 +202,10 @@ def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, 
     ``unfused_activation`` LeakyReLU and Dropout as separate modules (the flags that change
     Dropout need this: the fused operation does not call Dropout.forward)."""
     trainer = Trainer(config(tmp, **overrides), tmp)
-    trainer.D.fused_activation = not unfused_activation
+    patches = []
     for module in trainer.D.modules():
+        if isinstance(module, LeakyReLUDropout) and unfused_activation:
+            module.forward = types.MethodType(unfused_activation_forward, module)
         if isinstance(module, Dropout):
             if fifteen_bit_masks:
                 module.forward = types.MethodType(fifteen_bit_dropout, module)
@@ -160,8 +213,8 @@ def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, 
                 module.forward = types.MethodType(int16_dropout, module)
             if converted_masks:  # no bit patterns: the 0/1 mask is converted to x's dtype, then scaled
                 module.scale_bits = {}
-            if torch_mask_words:
-                module.random_words = torch_words
+    if torch_mask_words:
+        patches.append(("csacgan.nets.fast_layers.random_words", torch_words))
     if heads != "one product":
         flatten = {"nn.Flatten": nn.Flatten(), "Flatten": Flatten()}[heads]
         trainer.D.forward = types.MethodType(two_heads(flatten), trainer.D)
@@ -171,10 +224,11 @@ def ours(tmp: Path, compile=False, joint_d_pass=True, per_parameter_adam=False, 
         cfg = trainer.cfg
         trainer.opt_g = torch.optim.Adam(trainer.G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
         trainer.opt_d = torch.optim.Adam(trainer.D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    trainer.method.joint_d_pass = joint_d_pass
+    if not joint_d_pass:
+        trainer.method.discriminator_outputs = types.MethodType(separate_d_passes, trainer.method)
     if compile:
         trainer.G, trainer.D = torch.compile(trainer.G), torch.compile(trainer.D)
-    return trainer.train_step, trainer.cfg.batch_size
+    return patched(trainer.train_step, patches), trainer.cfg.batch_size
 
 
 # -- the plain reference ---------------------------------------------------------------
@@ -196,10 +250,10 @@ def plain_reference(tmp: Path):
     from torchvision import transforms
     trainer = Trainer(config(tmp, precision="fp32"), tmp)  # for the same networks and data only
     G, D = trainer.G, trainer.D
-    D.fused_activation = False  # nn.Dropout below, as written plainly
-    for name, module in list(D.body.named_children()):
-        if type(module).__name__ == "Dropout":
-            D.body[int(name)] = nn.Dropout(module.p)
+    for name, module in list(D.body.named_children()):  # nn.LeakyReLU and nn.Dropout, as written plainly
+        if isinstance(module, LeakyReLUDropout):
+            D.body[int(name)] = nn.Sequential(nn.LeakyReLU(module.negative_slope, inplace=True),
+                                              nn.Dropout(module.dropout.p))
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     data = PILDataset(trainer.batches.images.cpu(), trainer.batches.labels.cpu(), transform)
     loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True, drop_last=True)

@@ -193,11 +193,17 @@ def report(out: Path, folder: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     folder.mkdir(parents=True, exist_ok=True)
+    # A run's curve from its folder in OUT, or, for a run trained fewer epochs there (or not at all),
+    # the longer curve FOLDER/curves.json already holds: the runs are deterministic (seed 0, one
+    # thread), so a restarted study extends the published curves rather than shortening them.
+    published = json.loads((folder / "curves.json").read_text())["curves"] if (folder / "curves.json").is_file() else {}
     curves = {}
     for name in RUNS:
         path = out / name / "convergence.json"
-        if path.is_file():
-            curves[name] = json.loads(path.read_text())
+        fresh = json.loads(path.read_text()) if path.is_file() else []
+        old = published.get(name, [])
+        if fresh or old:
+            curves[name] = fresh if len(fresh) >= len(old) else old
     summary = {n: {"epochs": c[-1]["epoch"], "plateau_epoch": plateau_epoch(c),
                    "cpu_minutes": round(c[-1]["train_seconds"] / 60, 1), "last": c[-1]} for n, c in curves.items()}
     (folder / "curves.json").write_text(json.dumps({"curves": curves, "summary": summary}, indent=1))

@@ -86,7 +86,7 @@ def test_bagan_checkpoint_rebuilds_its_class_latent_and_resumes(tmp_path, synthe
                             max_per_class=200, max_steps=3))
     G, ckpt = load_generator(run)
     assert isinstance(G, ClassConditionalGenerator)
-    assert ckpt["discriminator"]["class_head.weight"].shape[0] == 11  # K classes + "fake"
+    assert ckpt["discriminator"]["heads.classes.weight"].shape[0] == 11  # K classes + "fake"
     means = G.class_means.clone()
     assert means.abs().sum() > 0 and not torch.allclose(means[0], means[1])
     resume(run, max_steps=6)

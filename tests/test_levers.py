@@ -47,7 +47,7 @@ def test_spectral_norm_bounds_every_layer_of_the_discriminator():
         D(torch.randn(4, 1, 28, 28))
     convs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) == 4 and all(hasattr(m, "parametrizations") for m in convs)
-    for m in convs + [D.source_head, D.class_head]:
+    for m in convs + [D.heads.source, D.heads.classes]:
         sigma = torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2)
         assert sigma < 1.05, sigma
     rebuilt = Discriminator(**D.config)

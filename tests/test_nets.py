@@ -2,10 +2,11 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from conftest import tiny_config
 from csacgan.nets import build_networks, set_channels_last
-from csacgan.nets.acgan_nets import Dropout, Flatten
+from csacgan.nets.fast_layers import Dropout
 from csacgan.train import Trainer
 
 
@@ -78,21 +79,6 @@ def test_dropout_mask_follows_torch_seed_and_is_the_same_in_bf16():
     assert b.dtype == torch.bfloat16
 
 
-def test_flatten_matches_nn_flatten_and_returns_gradients_in_the_input_layout():
-    torch.manual_seed(0)
-    base = torch.randn(3, 4, 5, 5)
-    for fmt in (torch.contiguous_format, torch.channels_last):
-        x = base.clone().contiguous(memory_format=fmt).requires_grad_()
-        ref = base.clone().requires_grad_()
-        y, y_ref = Flatten()(x), torch.nn.Flatten()(ref)
-        assert torch.equal(y, y_ref)
-        w = torch.randn_like(y_ref)
-        (y * w).sum().backward()
-        (y_ref * w).sum().backward()
-        assert torch.equal(x.grad, ref.grad)
-        assert x.grad.is_contiguous(memory_format=fmt)
-
-
 def test_discriminator_heads_read_the_features_in_nchw_order_in_either_layout():
     """D's two heads run as one product on the maps' memory order; same logits and
     gradients as the two heads on the NCHW-flattened features (fp32, eval mode)."""
@@ -104,12 +90,12 @@ def test_discriminator_heads_read_the_features_in_nchw_order_in_either_layout():
         assert D.feature_maps(x).is_contiguous() != channels_last  # both paths of linear_on_maps
         source, classes = D(x)
         h = torch.nn.Flatten()(D.feature_maps(x))
-        assert torch.allclose(source, D.source_head(h).squeeze(1), atol=1e-5)
-        assert torch.allclose(classes, D.class_head(h), atol=1e-5)
+        assert torch.allclose(source, F.linear(h, D.heads.source.weight, D.heads.source.bias).squeeze(1), atol=1e-5)
+        assert torch.allclose(classes, F.linear(h, D.heads.classes.weight, D.heads.classes.bias), atol=1e-5)
         (source.sum() + classes.square().sum()).backward()
         grads = [p.grad.clone() for p in D.parameters()]
         D.zero_grad()
-        (D.source_head(h).sum() + D.class_head(h).square().sum()).backward()
+        (F.linear(h, D.heads.source.weight, D.heads.source.bias).sum() + F.linear(h, D.heads.classes.weight, D.heads.classes.bias).square().sum()).backward()
         for g, p in zip(grads, D.parameters()):
             assert torch.allclose(g, p.grad, atol=1e-4)
 
@@ -147,3 +133,28 @@ def test_channels_last_networks_compute_the_same_function():
         assert torch.allclose(fresh(z, y), images, atol=1e-5)
     set_channels_last(G, False)
     assert G.memory_format == torch.contiguous_format and G.body[0].weight.is_contiguous()
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_checkpoints_from_before_the_layers_were_modules_still_load(spectral_norm):
+    """Older discriminators kept body as (conv, LeakyReLU, Dropout) triples and their heads
+    as source_head / class_head (the encoder: class_head); their state dicts load as is."""
+    from csacgan.nets import Discriminator, Encoder
+    torch.manual_seed(0)
+    for make, heads in ((lambda: Discriminator(spectral_norm=spectral_norm),
+                         {"heads.source.": "source_head.", "heads.classes.": "class_head."}),
+                        (lambda: Encoder(latent_dim=7), {"heads.": "class_head."})):
+        net, fresh = make(), make()
+        old = {}
+        for key, value in net.state_dict().items():
+            if key.startswith("body."):
+                index, rest = key[5:].split(".", 1)
+                key = f"body.{int(index) // 2 * 3}.{rest}"
+            for new, before in heads.items():
+                if key.startswith(new):
+                    key = before + key[len(new):]
+            old[key] = value
+        assert any(k.startswith("body.9.") for k in old)
+        fresh.load_state_dict(old)  # strict: every key found
+        for (k, a), b in zip(net.state_dict().items(), fresh.state_dict().values()):
+            assert torch.equal(a, b), k

@@ -183,6 +183,8 @@ def _add_train(sub) -> None:
     n.add_argument("--d-strides", type=_option("d_strides"), help="discriminator strides, 4 values (default 2,1,2,1; "
                    "the paper's Table 2 literally: 1,1,1,1)")
     n.add_argument("--no-g-batch-norm", action="store_true", help="generator without BatchNorm")
+    n.add_argument("--d-dropout", type=_option("d_dropout"), default=d.d_dropout, metavar="P",
+                   help="dropout after each of D's convolutions (Table 2: 0.3)")
     n.add_argument("--no-progress", action="store_true", help="no progress bar")
     n.add_argument("--checkpoint-every", type=_option("checkpoint_every"), default=d.checkpoint_every, help="steps between checkpoints")
     p.set_defaults(func=_cmd_train)

@@ -28,7 +28,7 @@ RANGES = {
     "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
     "seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
     "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
-    "g_ema": (float, 0, 1, True, False), "lecam": (float, 0, None),
+    "g_ema": (float, 0, 1, True, False), "d_dropout": (float, 0, 1, True, False), "lecam": (float, 0, None),
     "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
     "grid_columns": (int, 1, None),
 }
@@ -123,6 +123,7 @@ class TrainConfig:
     d_channels: list[int] | None = None
     d_strides: list[int] | None = None
     g_batch_norm: bool = True
+    d_dropout: float = 0.3               # Table 2's dropout after each of D's convolutions
     # bookkeeping
     checkpoint_every: int = 200
     log_every: int = 50

@@ -26,6 +26,8 @@ from .checkpoint import (CHECKPOINT, append_jsonl, atomic_save, atomic_write_tex
 from .config import TrainConfig
 from .data.batches import GeneratedLabels, RealBatches
 from .data.training_set import hold_out, prepare_data
+from .distributed import SINGLE, World, sync_batch_norm
+from . import distributed
 from .methods import build_method
 from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
@@ -60,12 +62,13 @@ class EpochContext:
     batch_size: int = 64
     held_out_images: torch.Tensor | None = None   # real images held out of training (uint8)
     held_out_labels: torch.Tensor | None = None
+    world: World = SINGLE   # the ranks of a torchrun run (csacgan/distributed.py)
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, run_dir: Path, data=None):
-        self.cfg, self.run_dir = cfg, run_dir
-        self.device = pick_device(cfg.device)
+    def __init__(self, cfg: TrainConfig, run_dir: Path, data=None, world: World = SINGLE, device: str | None = None):
+        self.cfg, self.run_dir, self.world = cfg, run_dir, world
+        self.device = pick_device(device or cfg.device)
         self.precision = pick_precision(cfg.precision, self.device)
         self.autocast = autocast_factory(self.device, self.precision)
         seed_everything(cfg.seed)
@@ -79,21 +82,30 @@ class Trainer:
             indices, held = hold_out(indices, self.data.train_labels, fraction, cfg.seed)
         self.held_out = held
         self.indices_md5 = hashlib.md5(indices.numpy().tobytes()).hexdigest()
-        if cfg.batch_size > len(indices):  # a few dozen images still make a run
+        if cfg.batch_size > len(indices) and world.main:  # a few dozen images still make a run
             print(f"csacgan: the training set holds {len(indices)} images, fewer than --batch-size "
                   f"{cfg.batch_size}; training with batches of {len(indices)}", file=sys.stderr)
-            cfg.batch_size = len(indices)
+        cfg.batch_size = min(cfg.batch_size, len(indices))
+        if cfg.batch_size % world.size:
+            raise ValueError(f"--batch-size {cfg.batch_size} is not a multiple of the {world.size} processes: "
+                             f"every rank takes an equal share of each batch")
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
         self.G, self.D = self.method.build_networks(*network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
-            cfg.g_batch_norm, cfg.d_spectral_norm))
+            cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout))
         self.G.to(self.device)
         self.D.to(self.device)
         if cfg.channels_last:
             set_channels_last(self.G)
             set_channels_last(self.D)
+        self.method.world = world
+        if world.size > 1:  # same weights everywhere, global-batch BatchNorm
+            self.G = sync_batch_norm(self.G, self.device)
+            world.broadcast(self.G)
+            world.broadcast(self.D)
+        self.own_stream = world.rank == 0  # whether torch's RNG is already this rank's own (see run)
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = Adam(self.G.parameters(), cfg.lr_g or cfg.lr, betas=betas)
         self.opt_d = Adam(self.D.parameters(), cfg.lr_d or cfg.lr, betas=betas)
@@ -101,7 +113,8 @@ class Trainer:
         self.context = EpochContext(self.batches.images, self.batches.labels, cfg.seed, self.device,
                                     self.autocast, run_dir, cfg.progress,
                                     f"{cfg.dataset}:{self.indices_md5}", cfg.batch_size,
-                                    self.data.train_images[held].to(self.device), self.data.train_labels[held])
+                                    self.data.train_images[held].to(self.device), self.data.train_labels[held],
+                                    world)
         self.noise = torch.Generator().manual_seed(cfg.seed + 1)
         grid = torch.Generator().manual_seed(cfg.seed + 2)
         self.grid_z = torch.randn(K * cfg.grid_columns, cfg.latent_dim, generator=grid).to(self.device)
@@ -111,6 +124,10 @@ class Trainer:
         self.window = {}            # loss sums since the last stats.jsonl line
         self.epoch_seconds = 0.0    # training seconds spent in the current epoch until the checkpoint
         self.saved_step = None      # global step of the last checkpoint written
+
+    def rank_seed(self, step: int) -> int:
+        """The seed of rank r's own random stream (dropout masks and other per-rank draws)."""
+        return self.cfg.seed * 1_000_003 + 7919 * self.world.rank + step
 
     # -- persistence ---------------------------------------------------------------
     def checkpoint(self) -> dict:
@@ -122,7 +139,7 @@ class Trainer:
             "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
             **({"generator_ema": self.G_ema.module.state_dict()} if self.G_ema is not None else {}),
             "sums": self.sums, "count": self.count, "window": self.window,
-            "epoch_seconds": self.epoch_seconds, "rng": rng_state(),
+            "epoch_seconds": self.epoch_seconds, "rng": rng_state(), "world_size": self.world.size,
             "noise_rng": self.noise.get_state(), "config": self.cfg.to_dict(),
             "class_names": list(self.data.class_names), "image_shape": list(self.data.image_shape),
             "imbalance": self.summary.to_dict(),
@@ -137,7 +154,10 @@ class Trainer:
                         if torch.is_tensor(v) and v.is_floating_point()]
         if not all(bool(torch.isfinite(t).all()) for t in tensors):
             raise self.diverged("the weights or Adam's state are no longer finite")
-        atomic_save(self.checkpoint(), self.run_dir / CHECKPOINT)
+        rngs = self.world.gather(rng_state())  # every rank's own stream, for an exact resume
+        if self.world.main:
+            atomic_save({**self.checkpoint(), **({"rng_ranks": rngs} if self.world.size > 1 else {})},
+                        self.run_dir / CHECKPOINT)
         self.saved_step = self.global_step
 
     def diverged(self, what: str, step: int | None = None) -> "TrainingDiverged":
@@ -148,6 +168,8 @@ class Trainer:
 
     def save_snapshot(self) -> None:
         """The generator alone after each epoch (4 MB), to score quality against time."""
+        if not self.world.main:
+            return
         folder = self.run_dir / "snapshots"
         folder.mkdir(exist_ok=True)
         atomic_save({"generator": self.sampling_generator().state_dict(), "generator_config": self.G.config,
@@ -167,20 +189,31 @@ class Trainer:
         self.global_step, self.sums, self.count = ckpt["global_step"], ckpt["sums"], ckpt["count"]
         self.window, self.epoch_seconds = ckpt.get("window", {}), ckpt.get("epoch_seconds", 0.0)
         self.saved_step = self.global_step
-        set_rng_state(ckpt["rng"])
+        rngs = ckpt.get("rng_ranks", [ckpt["rng"]])
+        if len(rngs) == self.world.size:
+            set_rng_state(rngs[self.world.rank])
+        else:  # another world size: rank 0 continues rank 0's stream, the others start their own
+            set_rng_state(ckpt["rng"])
+            if self.world.rank:
+                torch.manual_seed(self.rank_seed(self.global_step))
+        self.own_stream = True
         self.noise.set_state(ckpt["noise_rng"])
 
     def fused_activation(self) -> dict:
         """Whether D's LeakyReLU and dropout run fused (nets/fused.py): its masks come from
         another random generator, so a run resumed without the kernel continues validly but
         not bit for bit."""
-        wanted = self.device.type == "cpu" and self.precision == "bf16" and self.D.fused_activation
+        wanted = self.device.type == "cpu" and self.precision == "bf16"
         return {"used": wanted and fused.kernel() is not None, "unavailable": fused.unavailable_reason()}
 
     def write_config(self) -> None:
+        if not self.world.main:
+            return
         write_json({"config": self.cfg.to_dict(), "environment": environment(),
                     "device": str(self.device), "precision": self.precision,
                     "fused_activation": self.fused_activation(),
+                    "distributed": {"world_size": self.world.size,
+                                    "backend": torch.distributed.get_backend() if self.world.size > 1 else None},
                     "data": {"dataset": self.cfg.dataset, "files": self.data.files,
                              "kept_indices_md5": self.indices_md5,
                              "held_out_counts": torch.bincount(self.data.train_labels[self.held_out],
@@ -189,15 +222,17 @@ class Trainer:
 
     # -- one optimizer step of D and of G ----------------------------------------------
     def train_step(self) -> dict:
-        cfg = self.cfg
-        real, labels = self.batches.batch(self.epoch, self.step_in_epoch)
-        z = torch.randn(cfg.batch_size, cfg.latent_dim, generator=self.noise).to(self.device)
-        fake_labels = self.fake_labels.draw(cfg.batch_size, self.noise).to(self.device)
+        cfg, world = self.cfg, self.world
+        real, labels = self.batches.batch(self.epoch, self.step_in_epoch, world)
+        # the global batch's noise and labels on every rank; each rank generates its share
+        z = world.share(torch.randn(cfg.batch_size, cfg.latent_dim, generator=self.noise)).to(self.device)
+        fake_labels = world.share(self.fake_labels.draw(cfg.batch_size, self.noise)).to(self.device)
         with self.autocast():
             fake = self.G(z, fake_labels)
             d_loss, d_stats = self.method.discriminator_loss(self.D, real, labels, fake.detach(), fake_labels)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
+        world.average_gradients(self.D)
         self.opt_d.step()
         # D's weight gradients from G's loss would be thrown away (opt_d zeroes them
         # before its next step): not computing them saves a third of D's backward pass.
@@ -209,10 +244,13 @@ class Trainer:
             g_loss.backward()
         finally:
             self.D.requires_grad_(True)
+        world.average_gradients(self.G)
         self.opt_g.step()
         if self.cfg.g_ema:
             self.update_ema()
         stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), **d_stats, **g_stats}
+        if world.size > 1:  # the global batch's means, the same on every rank
+            stats = dict(zip(stats, world.mean(torch.tensor(list(stats.values()), dtype=torch.float64)).tolist()))
         bad = {k: v for k, v in stats.items() if not (math.isfinite(v) and abs(v) < DIVERGED_LOSS)}
         if bad:
             raise self.diverged(", ".join(f"{k} = {v:.3g}" for k, v in bad.items()), self.global_step + 1)
@@ -234,7 +272,9 @@ class Trainer:
         return self.G_ema.module if self.G_ema is not None else self.G
 
     @torch.no_grad()
-    def save_grid(self, name: str) -> Path:
+    def save_grid(self, name: str) -> Path | None:
+        if not self.world.main:
+            return None
         G = self.sampling_generator()
         was_training = G.training
         G.eval()
@@ -247,6 +287,8 @@ class Trainer:
         return path
 
     def log(self, record: dict) -> None:
+        if not self.world.main:
+            return
         append_jsonl(record, self.run_dir / "log.jsonl")
         for key, value in record.items():
             if isinstance(value, (int, float)) and key not in ("epoch", "step"):
@@ -255,6 +297,8 @@ class Trainer:
                 self.writer.add_scalars(key, {str(i): v for i, v in enumerate(value)}, self.global_step)
 
     def log_stats(self, means: dict) -> None:
+        if not self.world.main:
+            return
         append_jsonl({"epoch": self.epoch, "step": self.global_step,
                       **{k: round(v, 5) for k, v in means.items()}}, self.run_dir / "stats.jsonl")
 
@@ -264,14 +308,17 @@ class Trainer:
         from tqdm.auto import tqdm
         cfg = self.cfg
         steps = self.batches.steps_per_epoch
-        self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        self.writer = SummaryWriter(str(self.run_dir / "tensorboard")) if self.world.main else None
         context, window = self.context, self.window
+        if not self.own_stream:  # rank r > 0: its own dropout masks from the first step on (rank 0
+            torch.manual_seed(self.rank_seed(0))  # keeps one process's stream); set up identically before
+            self.own_stream = True
         started = time.perf_counter() - self.epoch_seconds
         try:
             while self.epoch < cfg.epochs:
                 if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
                     break
-                bar = tqdm(total=steps, initial=self.step_in_epoch, disable=not cfg.progress,
+                bar = tqdm(total=steps, initial=self.step_in_epoch, disable=not (cfg.progress and self.world.main),
                            desc=f"epoch {self.epoch + 1}/{cfg.epochs}", unit="step", dynamic_ncols=True)
                 started = time.perf_counter() - self.epoch_seconds
                 while self.step_in_epoch < steps:
@@ -313,31 +360,40 @@ class Trainer:
         except KeyboardInterrupt:
             self.epoch_seconds = time.perf_counter() - started
             self.save()
-            print(f"\nInterrupted: saved step {self.global_step} to {self.run_dir / CHECKPOINT}; "
-                  f"continue with: csacgan train --resume {self.run_dir}")
+            if self.world.main:
+                print(f"\nInterrupted: saved step {self.global_step} to {self.run_dir / CHECKPOINT}; "
+                      f"continue with: csacgan train --resume {self.run_dir}")
             raise
         finally:
-            self.writer.close()
+            if self.writer is not None:
+                self.writer.close()
         self.save_grid("final.png")
         return self.run_dir
 
 
 def train(cfg: TrainConfig, data=None) -> Path:
     """Start a new run in ``cfg.out`` (on ``data``, an ImageSet, when given instead of
-    ``cfg.dataset``: the fit_resample samplers use this)."""
+    ``cfg.dataset``: the fit_resample samplers use this). Under torchrun every rank calls
+    this; rank 0 writes the run folder."""
     cfg = cfg.resolved()
     if cfg.data_dir is not None:  # recorded absolute: the run resumes from any folder
         cfg.data_dir = str(Path(cfg.data_dir).expanduser().resolve())
-    run_dir = prepare_run_dir(Path(cfg.out))
-    trainer = Trainer(cfg, run_dir, data)
-    trainer.write_config()
-    started = time.perf_counter()
-    record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)
-    if record:
-        append_jsonl({"stage": "before_training", "epoch": 0, "step": 0,
-                      "seconds": round(time.perf_counter() - started, 2), **record}, run_dir / "log.jsonl")
-        trainer.save()
-    return trainer.run()
+    world, device = distributed.init(cfg.device)
+    try:
+        world.on_main(lambda: prepare_run_dir(Path(cfg.out)))
+        run_dir = Path(cfg.out)
+        trainer = Trainer(cfg, run_dir, data, world, device)
+        trainer.write_config()
+        started = time.perf_counter()
+        record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)
+        if record:
+            if world.main:
+                append_jsonl({"stage": "before_training", "epoch": 0, "step": 0,
+                              "seconds": round(time.perf_counter() - started, 2), **record}, run_dir / "log.jsonl")
+            trainer.save()
+        return trainer.run()
+    finally:
+        distributed.close(world)
 
 
 def prepare_run_dir(run_dir: Path) -> Path:
@@ -398,16 +454,19 @@ def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None
     if progress is not None:
         values["progress"] = progress
     cfg = TrainConfig.from_dict(values).resolved()
-    trainer = Trainer(cfg, run_dir)
-    recorded = json.loads((run_dir / "config.json").read_text())["data"]
-    changed = [k for k, v in recorded.get("files", {}).items()
-               if isinstance(v, dict) and v.get("md5") != trainer.data.files.get(k, {}).get("md5")]
-    if changed or trainer.indices_md5 != recorded["kept_indices_md5"]:
-        raise ValueError(f"the data in {cfg.data_dir or 'the default location'} differs from the data "
-                         f"{run_dir} was trained on ({', '.join(changed) or 'kept indices'}: md5 changed); "
-                         f"resume with --data-dir pointing to the same files")
-    remove_temporary(run_dir)
-    _cut_logs(run_dir, ckpt["global_step"])
-    trainer.restore(ckpt)
-    trainer.write_config()
-    return trainer.run()
+    world, device = distributed.init(cfg.device)
+    try:
+        trainer = Trainer(cfg, run_dir, None, world, device)
+        recorded = json.loads((run_dir / "config.json").read_text())["data"]
+        changed = [k for k, v in recorded.get("files", {}).items()
+                   if isinstance(v, dict) and v.get("md5") != trainer.data.files.get(k, {}).get("md5")]
+        if changed or trainer.indices_md5 != recorded["kept_indices_md5"]:
+            raise ValueError(f"the data in {cfg.data_dir or 'the default location'} differs from the data "
+                             f"{run_dir} was trained on ({', '.join(changed) or 'kept indices'}: md5 changed); "
+                             f"resume with --data-dir pointing to the same files")
+        world.on_main(lambda: (remove_temporary(run_dir), _cut_logs(run_dir, ckpt["global_step"])))
+        trainer.restore(ckpt)
+        trainer.write_config()
+        return trainer.run()
+    finally:
+        distributed.close(world)

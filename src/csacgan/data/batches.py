@@ -71,8 +71,11 @@ class RealBatches:
             self._cached = idx.view(self.steps_per_epoch, self.batch_size).to(self.device)
         return self._cached
 
-    def batch(self, epoch: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, epoch: int, step: int, world=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch ``step`` of ``epoch``, or under torchrun ``world``'s share of it."""
         idx = self.epoch_indices(epoch)[step]
+        if world is not None:
+            idx = world.share(idx)
         return to_unit_range(self.images[idx]), self.labels[idx]
 
 

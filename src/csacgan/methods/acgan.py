@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..distributed import SINGLE
 from ..nets import Discriminator, Generator
 from .diffaugment import DiffAugment
 from .losses import adversarial_loss as adversarial_loss_factory
@@ -46,7 +47,7 @@ class ACGAN:
     """
 
     name = "acgan"
-    joint_d_pass = True
+    world = SINGLE  # the ranks of a torchrun run; the trainer sets it
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0):
@@ -96,8 +97,6 @@ class ACGAN:
         One pass over both batches concatenated: D has no batch statistics (no
         BatchNorm), so this equals two passes, and on the CPU it is faster (fewer,
         larger operator calls)."""
-        if not self.joint_d_pass:
-            return (*discriminator(self.augment(real)), *discriminator(self.augment(fake)))
         both = torch.cat([self.augment(real), self.augment(fake).to(real.dtype)])
         source, classes = discriminator(both)
         n = len(real)
@@ -107,7 +106,7 @@ class ACGAN:
         real_source, real_class, fake_source, fake_class = self.discriminator_outputs(discriminator, real, fake)
         l_s = self.source_loss.discriminator(real_source, fake_source, discriminator, real, fake)
         if self.lecam:
-            l_s = l_s + self.lecam(real_source, fake_source)
+            l_s = l_s + self.lecam(real_source, fake_source, self.world)
         l_c = class_loss(real_class, real_labels, self.class_weights(real_labels, "d"))
         if self.fake_class_loss_in_d:
             l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels, "d"))

@@ -20,6 +20,8 @@ import torch.nn.functional as F
 
 from ..checkpoint import atomic_save
 from ..data.batches import to_unit_range
+from ..distributed import SINGLE
+from ..fit import fit
 from ..optim import Adam
 from ..runtime import user_cache_dir
 
@@ -35,23 +37,41 @@ def cached_autoencoder_path(key: str) -> Path:
 
 
 def train_autoencoder(encoder, decoder, images_uint8: torch.Tensor, *, epochs: int, batch_size: int,
-                      lr: float, seed: int, key: str, run_dir: Path, autocast, progress: bool = True) -> dict:
+                      lr: float, seed: int, key: str, run_dir: Path, autocast, progress: bool = True,
+                      world=SINGLE) -> dict:
     """Train (or load) the autoencoder in place; returns {"losses": [...], "source": ...}.
 
     The loss is the mean squared error between an image in [-1, 1] and its reconstruction.
+    Under torchrun each rank takes its share of every batch, the gradients are averaged, and
+    rank 0 writes the files; every rank ends with rank 0's weights.
     """
-    from tqdm.auto import tqdm
+    result = _train_autoencoder(encoder, decoder, images_uint8, epochs, batch_size, lr, seed, key, run_dir,
+                                autocast, progress and world.main, world)
+    world.broadcast(encoder)
+    world.broadcast(decoder)
+    return result
+
+
+def _train_autoencoder(encoder, decoder, images_uint8, epochs, batch_size, lr, seed, key, run_dir, autocast,
+                       progress, world) -> dict:
     local = run_dir / "autoencoder.pt"
     cached = cached_autoencoder_path(key)
-    for path, source in ((local, "run folder"), (cached, "cache")):
-        if path.is_file():
-            state = torch.load(path, map_location="cpu", weights_only=False)
-            if state.get("key") == key and state["epoch"] >= epochs:
-                encoder.load_state_dict(state["encoder"])
-                decoder.load_state_dict(state["decoder"])
-                if path != local:
-                    shutil.copyfile(path, local)
-                return {"losses": state["losses"], "source": f"reused from the {source} ({path})"}
+
+    def reuse():  # rank 0 decides, so that every rank trains or none does (the weights are broadcast)
+        for path, source in ((local, "run folder"), (cached, "cache")):
+            if path.is_file():
+                state = torch.load(path, map_location="cpu", weights_only=False)
+                if state.get("key") == key and state["epoch"] >= epochs:
+                    encoder.load_state_dict(state["encoder"])
+                    decoder.load_state_dict(state["decoder"])
+                    if path != local:
+                        shutil.copyfile(path, local)
+                    return {"losses": state["losses"], "source": f"reused from the {source} ({path})"}
+        return None
+
+    reused = world.gather(world.on_main(reuse))[0]
+    if reused is not None:
+        return reused
 
     params = list(encoder.parameters()) + list(decoder.parameters())
     opt = Adam(params, lr)
@@ -69,28 +89,30 @@ def train_autoencoder(encoder, decoder, images_uint8: torch.Tensor, *, epochs: i
     device = images_uint8.device
     encoder.train()
     decoder.train()
+
+    def average_gradients():  # torchrun: the global batch's gradient on every rank
+        world.average_gradients(encoder)
+        world.average_gradients(decoder)
+
+    def reconstruction_error(idx):
+        x = to_unit_range(images_uint8[world.share(idx)])
+        return F.mse_loss(decoder(encoder(x), None).float(), x)
+
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         for epoch in range(start, epochs):
             torch.manual_seed(seed * 1_000_033 + epoch)
             order = torch.randperm(len(images_uint8), generator=torch.Generator().manual_seed(seed + epoch))
             order = order[:steps * batch_size].view(steps, batch_size).to(device)
-            total = 0.0
-            for idx in tqdm(order, disable=not progress, desc=f"autoencoder {epoch + 1}/{epochs}",
-                            unit="step", dynamic_ncols=True):
-                x = to_unit_range(images_uint8[idx])
-                with autocast():
-                    recon = decoder(encoder(x), None)
-                loss = F.mse_loss(recon.float(), x)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.item()
-            losses.append(total / steps)
-            atomic_save({"key": key, "epoch": epoch + 1, "encoder": encoder.state_dict(),
-                         "decoder": decoder.state_dict(), "opt": opt.state_dict(), "losses": losses,
-                         "encoder_config": encoder.config, "decoder_config": decoder.config}, local)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(local, cached)
+            loss = fit(reconstruction_error, order, opt, autocast=autocast, progress=progress,
+                       desc=f"autoencoder {epoch + 1}/{epochs}", after_backward=average_gradients)
+            losses.append(world.mean(torch.tensor(loss, dtype=torch.float64)).item())
+            if world.main:
+                atomic_save({"key": key, "epoch": epoch + 1, "encoder": encoder.state_dict(),
+                             "decoder": decoder.state_dict(), "opt": opt.state_dict(), "losses": losses,
+                             "encoder_config": encoder.config, "decoder_config": decoder.config}, local)
+    if world.main:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, cached)
     return {"losses": losses, "source": "trained"}
 
 

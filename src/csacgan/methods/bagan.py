@@ -52,10 +52,11 @@ class BAGAN(ACGAN):
         result = train_autoencoder(encoder, generator.decoder, data.images, epochs=self.autoencoder_epochs,
                                    batch_size=data.batch_size, lr=self.autoencoder_lr, seed=data.seed,
                                    key=key, run_dir=data.run_dir, autocast=data.autocast,
-                                   progress=data.progress)
+                                   progress=data.progress, world=data.world)
         means, trils = class_conditional_latent(encode(encoder, data.images), data.labels.cpu(),
                                                 self.num_classes)
         generator.set_class_latent(means.to(data.device), trils.to(data.device))
+        data.world.broadcast(generator)  # every rank computed the same latent; rank 0's, to the bit
         discriminator.body.load_state_dict(encoder.body.state_dict())
         return {"autoencoder_losses": result["losses"], "autoencoder": result["source"]}
 
@@ -69,7 +70,7 @@ class BAGAN(ACGAN):
         if self.lecam:  # on the K+1 softmax's log-odds of real against fake
             K = self.num_classes
             odds = [torch.logsumexp(c.float()[:, :K], 1) - c.float()[:, K] for c in (real_class, fake_class)]
-            l_fake = l_fake + self.lecam(*odds)
+            l_fake = l_fake + self.lecam(*odds, self.world)
         with torch.no_grad():
             K = self.num_classes
             stats = {"d_source_loss": l_fake.item(), "d_class_loss": l_real.item(),

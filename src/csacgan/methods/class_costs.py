@@ -17,6 +17,7 @@ import contextlib
 import torch
 
 from ..data.batches import to_unit_range
+from ..distributed import SINGLE
 
 ERROR_SOURCES = ("real", "fake", "both", "held-out")
 
@@ -52,9 +53,11 @@ class ClassCosts:
 
 @torch.no_grad()
 def real_class_errors(discriminator, images_uint8, labels, num_classes: int,
-                      batch_size: int = 1024, autocast=None) -> torch.Tensor:
-    """Fraction of each class's real images that the auxiliary classifier gets wrong."""
+                      batch_size: int = 1024, autocast=None, world=SINGLE) -> torch.Tensor:
+    """Fraction of each class's real images that the auxiliary classifier gets wrong
+    (under torchrun each rank counts its share of the images; the counts are summed)."""
     autocast = autocast or contextlib.nullcontext
+    images_uint8, labels = world.share(images_uint8), world.share(labels)
     wrong = torch.zeros(num_classes)
     total = torch.zeros(num_classes)
     for start in range(0, len(labels), batch_size):
@@ -65,19 +68,21 @@ def real_class_errors(discriminator, images_uint8, labels, num_classes: int,
         miss = (logits.argmax(1) != y).float().cpu()
         wrong.index_add_(0, y.cpu(), miss)
         total.index_add_(0, y.cpu(), torch.ones_like(miss))
-    return wrong / total.clamp(min=1)
+    return world.sum(wrong) / world.sum(total).clamp(min=1)
 
 
 @torch.no_grad()
 def fake_class_errors(discriminator, generator, num_classes: int, per_class: int, latent_dim: int,
-                      device, noise_generator: torch.Generator | None = None, autocast=None) -> torch.Tensor:
-    """Fraction of generated images of each class that the auxiliary classifier gets wrong."""
+                      device, noise_generator: torch.Generator | None = None, autocast=None,
+                      world=SINGLE) -> torch.Tensor:
+    """Fraction of generated images of each class that the auxiliary classifier gets wrong
+    (under torchrun each rank generates its share of the same noise; the counts are summed)."""
     autocast = autocast or contextlib.nullcontext
-    errors = torch.zeros(num_classes)
+    wrong = torch.zeros(num_classes)
     for c in range(num_classes):
-        z = torch.randn(per_class, latent_dim, generator=noise_generator).to(device)
-        y = torch.full((per_class,), c, dtype=torch.long, device=device)
+        z = world.share(torch.randn(per_class, latent_dim, generator=noise_generator)).to(device)
+        y = torch.full((len(z),), c, dtype=torch.long, device=device)
         with autocast():
             _, logits = discriminator(generator(z, y))
-        errors[c] = (logits.argmax(1) != y).float().mean().cpu()
-    return errors
+        wrong[c] = (logits.argmax(1) != y).float().sum().cpu()
+    return world.sum(wrong) / per_class

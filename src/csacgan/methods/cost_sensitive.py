@@ -68,8 +68,8 @@ class CostSensitiveACGAN(ACGAN):
             s["total"].index_add_(0, labels, torch.ones(len(labels)))
         s["steps"] += 1
         if s["steps"] % self.update_every == 0:
-            seen = s["total"] > 0
-            s["errors"] = torch.where(seen, s["wrong"] / s["total"].clamp(min=1), s["errors"])
+            wrong, total = self.world.sum(s["wrong"].clone()), self.world.sum(s["total"].clone())  # all ranks' batches
+            s["errors"] = torch.where(total > 0, wrong / total.clamp(min=1), s["errors"])
             self.class_costs.update(s["errors"])
             s["wrong"], s["total"] = torch.zeros_like(s["wrong"]), torch.zeros_like(s["total"])
 
@@ -84,15 +84,15 @@ class CostSensitiveACGAN(ACGAN):
             parts = []
             if self.error_source in ("real", "both"):
                 parts.append(real_class_errors(discriminator, data.images, data.labels,
-                                               self.num_classes, autocast=data.autocast))
+                                               self.num_classes, autocast=data.autocast, world=data.world))
             if self.error_source == "held-out":
                 parts.append(real_class_errors(discriminator, data.held_out_images, data.held_out_labels,
-                                               self.num_classes, autocast=data.autocast))
+                                               self.num_classes, autocast=data.autocast, world=data.world))
             if self.error_source in ("fake", "both"):
                 g = torch.Generator().manual_seed(data.seed * 7919 + epoch)
                 parts.append(fake_class_errors(discriminator, generator, self.num_classes,
                                                self.fake_per_class, generator.latent_dim,
-                                               data.device, g, autocast=data.autocast))
+                                               data.device, g, autocast=data.autocast, world=data.world))
             errors = torch.stack(parts).mean(0)
         finally:
             discriminator.train(was_training[0])

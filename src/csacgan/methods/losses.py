@@ -11,8 +11,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..nets import fused
-
 
 class NonSaturatingBCE:
     name = "bce"
@@ -41,8 +39,7 @@ def gradient_penalty(discriminator, real: torch.Tensor, fake: torch.Tensor) -> t
     """WGAN-GP's (||grad_x D_source(x)||_2 - 1)^2 at random interpolates (Gulrajani et al. eq. 3)."""
     alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
     mixed = (alpha * real.float() + (1 - alpha) * fake.float()).requires_grad_(True)
-    with fused.disabled():  # differentiated twice: the fused activation's backward is not
-        source, _ = discriminator(mixed)
+    source, _ = discriminator(mixed)
     grad, = torch.autograd.grad(source.float().sum(), mixed, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
 

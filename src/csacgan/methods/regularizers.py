@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from ..distributed import SINGLE
+
 
 class LeCam:
     def __init__(self, weight: float, decay: float = 0.99):
@@ -19,10 +21,11 @@ class LeCam:
         self.weight, self.decay = weight, decay
         self.anchor_real, self.anchor_fake = None, None   # a_R, a_F
 
-    def __call__(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    def __call__(self, real_logits: torch.Tensor, fake_logits: torch.Tensor, world=SINGLE) -> torch.Tensor:
+        """The penalty; the anchors follow the means over ``world``'s global batch."""
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
         with torch.no_grad():
-            r, f = real_logits.mean().cpu(), fake_logits.mean().cpu()
+            r, f = world.mean(torch.stack([real_logits.mean(), fake_logits.mean()])).cpu()
             if self.anchor_real is None:
                 self.anchor_real, self.anchor_fake = r, f
             else:

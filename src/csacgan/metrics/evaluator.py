@@ -20,6 +20,7 @@ from torch import nn
 
 from ..checkpoint import atomic_save
 from ..data import ImageSet
+from ..fit import fit
 from ..optim import Adam
 from ..runtime import autocast_factory, pick_precision, user_cache_dir
 
@@ -88,32 +89,30 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
                      desc: str = "classifier", class_weights: torch.Tensor | None = None,
                      shift: bool = True) -> nn.Module:
     """Adam with a one-cycle schedule; uint8 images are normalised per batch."""
-    from tqdm.auto import tqdm
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     steps_per_epoch = max(1, len(images) // batch_size)
     total = max(1, int(round(epochs * steps_per_epoch)))
     opt = Adam(model.parameters(), lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total)
-    autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
+
+    def batches():  # shuffled epochs of full batches, as many as ``total``, each shifted
+        order, position = torch.randperm(len(images), generator=g), 0
+        for _ in range(total):
+            if position + batch_size > len(order):
+                order, position = torch.randperm(len(images), generator=g), 0
+            idx = order[position:position + batch_size]
+            position += batch_size
+            x = normalise(images[idx])
+            yield (_random_shift(x, g) if shift else x), labels[idx]
+
+    def error(batch):
+        x, y = batch
+        return F.cross_entropy(model(x).float(), y, weight=class_weights)
+
     model.train()
-    order = torch.randperm(len(images), generator=g)
-    position = 0
-    for _ in tqdm(range(total), desc=desc, disable=not progress, unit="step", leave=False):
-        if position + batch_size > len(order):
-            order, position = torch.randperm(len(images), generator=g), 0
-        idx = order[position:position + batch_size]
-        position += batch_size
-        x = normalise(images[idx])
-        if shift:
-            x = _random_shift(x, g)
-        with autocast():
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), labels[idx], weight=class_weights)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+    fit(error, batches(), opt, scheduler=sched, progress=progress, desc=desc, total=total,
+        autocast=autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu"))))
     return model.eval()
 
 

@@ -1,6 +1,7 @@
 """Networks. A saved generator names its class in ``config["kind"]`` (absent for the
 ACGAN generator), so a checkpoint rebuilds the right one."""
-from .acgan_nets import Discriminator, Generator, build_networks, network_arguments, set_channels_last
+from .acgan_nets import Discriminator, Generator, build_networks, network_arguments
+from .fast_layers import set_channels_last
 from .bagan_nets import ClassConditionalGenerator, Encoder
 
 GENERATORS = {"acgan": Generator, "bagan": ClassConditionalGenerator}

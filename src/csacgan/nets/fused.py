@@ -11,17 +11,17 @@ one loop backward were 2.1-2.2x faster than the unfused ops on the discriminator
 activations (2-core Xeon, bf16, channels_last, batch 128), and the whole training step
 1.18x faster (30 interleaved rounds).
 
-The values are bitwise those of ``F.leaky_relu`` followed by :class:`Dropout` given the
+The values are bitwise those of ``F.leaky_relu`` followed by :class:`~csacgan.nets.fast_layers.Dropout` given the
 same mask, forward and backward (tests/test_fused.py); only the random numbers differ:
 SplitMix64 (Steele, Lea and Flood 2014) as a counter-based generator seeded by one
 64-bit draw of torch's default generator per call, so seeding, checkpoints and resumed
-runs see the same masks. The unfused path is used on other devices, in fp32, in
-evaluation mode, under torch.compile, when ``CSACGAN_FUSED_KERNEL=0``, or when the
-kernel cannot be built (no C++ compiler: a warning says so once).
+runs see the same masks. It can be differentiated twice (WGAN-GP's penalty). The
+unfused path is used on other devices, in fp32, in evaluation mode, under torch.compile,
+when ``CSACGAN_FUSED_KERNEL=0``, or when the kernel cannot be built (no C++ compiler: a
+warning says so once). :class:`csacgan.nets.fast_layers.LeakyReLUDropout` picks the path.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -34,7 +34,6 @@ import torch
 SOURCE = Path(__file__).with_name("leaky_relu_dropout.cpp")
 _kernel = None
 _unavailable: str | None = None
-_disabled = 0
 
 
 def _cpu_key() -> str:
@@ -90,27 +89,15 @@ def unavailable_reason() -> str | None:
     return _unavailable
 
 
-@contextlib.contextmanager
-def disabled():
-    """The unfused ops inside this block: for passes that are differentiated twice (WGAN-GP's
-    gradient penalty), which the fused backward is not."""
-    global _disabled
-    _disabled += 1
-    try:
-        yield
-    finally:
-        _disabled -= 1
-
-
 def dense(x: torch.Tensor) -> bool:
     """Whether ``x`` is contiguous in NCHW or channels_last order: what a mask laid over its
-    flat memory (here and in :class:`csacgan.nets.acgan_nets.Dropout`) needs."""
+    flat memory (here and in :class:`csacgan.nets.fast_layers.Dropout`) needs."""
     return x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))
 
 
 def usable(x: torch.Tensor, dropout) -> bool:
     """Whether the fused operation applies to ``x`` before ``dropout`` (a csacgan Dropout)."""
-    return (not _disabled and x.device.type == "cpu" and x.dtype == torch.bfloat16 and dropout.draws_masks()
+    return (x.device.type == "cpu" and x.dtype == torch.bfloat16 and dropout.draws_masks()
             and dense(x) and kernel() is not None)
 
 
@@ -124,9 +111,14 @@ class LeakyReLUDropout(torch.autograd.Function):
         return y
 
     @staticmethod
-    @torch.autograd.function.once_differentiable  # a second derivative raises instead of being wrong
     def backward(ctx, grad):
         code, = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            # create_graph=True (WGAN-GP's gradient penalty differentiates D's input gradient
+            # again): the backward is linear in grad, its factor (0, the scale, or the scale
+            # times the slope per unit) computed by the kernel and multiplied in by autograd
+            factor = _kernel.backward(torch.ones_like(code, dtype=torch.bfloat16), code, ctx.scale, ctx.slope)
+            return grad * factor, None, None, None
         if grad.dtype != torch.bfloat16 or grad.stride() != code.stride():
             grad = torch.empty_like(code, dtype=torch.bfloat16).copy_(grad)  # empty_like keeps code's strides
         return _kernel.backward(grad, code, ctx.scale, ctx.slope), None, None, None
