@@ -1,4 +1,5 @@
 """torchrun with 2 gloo processes on the CPU against one process (csacgan/distributed.py)."""
+import json
 import os
 import subprocess
 import sys
@@ -30,29 +31,75 @@ def weights(run):
                   **{f"D.{k}": v for k, v in ckpt["discriminator"].items()}}
 
 
-@pytest.mark.parametrize("method", [["--method", "cs-acgan", "--cost-update-every", "3"],
-                                    ["--method", "bagan", "--autoencoder-epochs", "1"]])
-def test_two_processes_train_the_single_process_run_on_the_same_global_batch(tmp_path, synthetic_path, method):
-    """fp32, no dropout (each rank draws its own masks): the only difference left is the
-    order of float sums (all-reduced gradients, BatchNorm statistics summed per rank), which
-    Adam amplifies where a gradient is near zero: a weight moves by at most about lr per step
-    whatever its gradient, so the tolerance is a few lr over the 10 steps."""
-    common = ARGS + method + ["--precision", "fp32", "--d-dropout", "0", "--max-steps", "10",
-                              "--fake-labels", "class-prior"]
+def _gradients_worker(rank, port, queue):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)  # rounding apart, the two must be the same numbers
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
+    from csacgan.distributed import World, sync_batch_norm
+    from csacgan.nets import Encoder, Generator
+    world = World(rank, 2)
+    torch.manual_seed(0)
+    encoder = Encoder(latent_dim=8, channels=(8, 8, 16, 16), dropout=0.0)
+    decoder = Generator(latent_dim=8, channels=(16, 8, 8, 8, 4), conditional=False)  # BatchNorm in every layer
+    x = torch.rand(16, 1, 28, 28) * 2 - 1
+    params = [*encoder.parameters(), *decoder.parameters()]
+    torch.nn.functional.mse_loss(decoder(encoder(x), None), x).backward()  # one process, the global batch
+    expected = [p.grad.clone() for p in params]
+    for p in params:
+        p.grad = None
+    sync_batch_norm(decoder, torch.device("cpu"))  # new BatchNorm modules, the same weights
+    params = [*encoder.parameters(), *decoder.parameters()]
+    share = world.share(x)
+    torch.nn.functional.mse_loss(decoder(encoder(share), None), share).backward()
+    world.average_gradients(encoder)
+    world.average_gradients(decoder)
+    queue.put(max(((p.grad - e).abs().max() / e.abs().max().clamp(min=1e-300)).item()
+                  for p, e in zip(params, expected) if e.abs().max() > 1e-9))  # biases before a BatchNorm: 0
+    torch.distributed.destroy_process_group()
+
+
+def test_shares_synchronised_batch_norm_and_averaged_gradients_give_the_global_batchs_gradients():
+    import torch.multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    port = 29400 + os.getpid() % 500
+    workers = [ctx.Process(target=_gradients_worker, args=(rank, port, queue)) for rank in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(300)
+    assert [w.exitcode for w in workers] == [0, 0]
+    errors = [queue.get(timeout=10) for _ in workers]
+    assert max(errors) < 1e-9, errors
+
+
+def test_two_processes_train_the_single_process_run_on_the_same_global_batch(tmp_path, synthetic_path):
+    """fp32, no dropout (each rank draws its own masks), online costs. The float sums run in
+    another order (all-reduced gradients, BatchNorm statistics), and Adam turns a rounding
+    difference in a near-zero gradient into up to one lr per step, so the tolerance is
+    2 lr per step on a few weights, and almost all agree to a tenth of an lr."""
+    steps, lr = 3, 2e-4
+    common = ARGS + ["--method", "cs-acgan", "--cost-update-every", "2", "--precision", "fp32", "--d-dropout", "0",
+                     "--max-steps", str(steps), "--fake-labels", "class-prior"]
     csacgan(["train", "--out", str(tmp_path / "one")] + common, synthetic_path)
     csacgan(["train", "--out", str(tmp_path / "two")] + common, synthetic_path, procs=2)
     (one, w1), (two, w2) = weights(tmp_path / "one"), weights(tmp_path / "two")
     assert w1.keys() == w2.keys()
-    for key in w1:
-        if w1[key].is_floating_point():
-            assert torch.allclose(w1[key], w2[key], atol=4 * 2e-4, rtol=0), (key, (w1[key] - w2[key]).abs().max())
-    moved = max((w1[k] - w2[k]).abs().max().item() for k in w1 if w1[k].is_floating_point())
-    assert moved < 8e-4
-    if "cs-acgan" in method:
-        assert torch.allclose(one["method"]["class_costs"]["costs"], two["method"]["class_costs"]["costs"], atol=1e-4)
-    config = __import__("json").loads((tmp_path / "two" / "config.json").read_text())
+    diffs = torch.cat([(w1[k] - w2[k]).abs().flatten() for k in w1 if w1[k].is_floating_point()])
+    assert diffs.max() <= 2 * lr * steps
+    assert (diffs > lr / 10).float().mean() < 0.02
+    assert torch.allclose(one["method"]["class_costs"]["costs"], two["method"]["class_costs"]["costs"], atol=1e-4)
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
     assert config["distributed"] == {"world_size": 2, "backend": "gloo"}
     assert two["world_size"] == 2 and len(two["rng_ranks"]) == 2
+
+
+def test_bagans_autoencoder_stage_runs_on_two_processes(tmp_path, synthetic_path):
+    csacgan(["train", "--out", str(tmp_path / "bagan"), "--method", "bagan", "--autoencoder-epochs", "1",
+             "--max-steps", "2"] + ARGS, synthetic_path, procs=2)
+    first = json.loads((tmp_path / "bagan" / "log.jsonl").read_text().splitlines()[0])
+    assert first["autoencoder"] == "trained" and len(first["autoencoder_losses"]) == 1
 
 
 def test_a_killed_and_resumed_two_process_run_equals_the_uninterrupted_one(tmp_path, synthetic_path):
@@ -61,7 +108,7 @@ def test_a_killed_and_resumed_two_process_run_equals_the_uninterrupted_one(tmp_p
     csacgan(["train", "--out", str(tmp_path / "whole")] + common, synthetic_path, procs=2)
     csacgan(["train", "--out", str(tmp_path / "cut"), "--max-steps", "30"] + common, synthetic_path, procs=2)
     assert weights(tmp_path / "cut")[0]["global_step"] == 30
-    csacgan(["train", "--resume", str(tmp_path / "cut")], synthetic_path, procs=2)
+    csacgan(["train", "--resume", str(tmp_path / "cut"), "--max-steps", "100000"], synthetic_path, procs=2)
     (a, wa), (b, wb) = weights(tmp_path / "whole"), weights(tmp_path / "cut")
     assert a["global_step"] == b["global_step"] > 30
     for key in wa:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -205,7 +206,8 @@ def _cmd_train(args) -> None:
                       method_options={k: given[k] for k in METHOD_FLAGS if given.get(k) is not None})
         cfg = TrainConfig(**values)
         run = train(cfg)
-    print(f"run folder: {run}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the run
+        print(f"run folder: {run}")
 
 
 def _add_generate(sub) -> None:

@@ -167,7 +167,7 @@ class SyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         all_reduce = _SumOverRanks.apply
         dims = [0] + list(range(2, x.dim()))
         shape = [1, -1] + [1] * (x.dim() - 2)
-        xf = x.float()
+        xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x  # statistics in fp32 at least
         count = torch.tensor(float(xf.numel() // xf.shape[1]), device=x.device)
         stats = all_reduce(torch.cat([xf.sum(dims), count.view(1)]))
         n = stats[-1]
