@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -150,3 +152,49 @@ def test_held_out_signal_is_the_class_error_on_the_held_out_images():
     assert cs.held_out_fraction() == 0.1 and CostSensitiveACGAN(4).held_out_fraction() == 0.0
     out = cs.end_of_epoch(ScriptedDiscriminator(), nn.Identity(), ctx, epoch=0)
     assert torch.allclose(torch.tensor(out["class_errors"]), torch.tensor(wrong) / 10)
+
+
+class _ClassOfIntensity(nn.Module):
+    """A classifier reading the class off an image's mean intensity (K levels)."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x):
+        level = ((x.float().mean((1, 2, 3)) + 1) / 2 * (self.k - 1)).round().long().clamp(0, self.k - 1)
+        return nn.functional.one_hot(level, self.k).float()
+
+
+class _GeneratorMixingUp(nn.Module):
+    """Draws class c as a flat image at c's intensity, except class 0, drawn as class 1's."""
+    latent_dim = 4
+
+    def forward(self, z, y):
+        level = torch.where(y == 0, torch.ones_like(y), y).float() / 3 * 2 - 1
+        return level.view(-1, 1, 1, 1).expand(len(y), 1, 28, 28)
+
+
+def test_the_classifier_signal_is_a_separate_classifiers_error_on_generated_images():
+    from csacgan.methods.class_costs import classifier_class_errors
+    errors = classifier_class_errors(_ClassOfIntensity(4), _GeneratorMixingUp(), 4, 20, 4, torch.device("cpu"),
+                                     torch.Generator().manual_seed(0))
+    assert errors.tolist() == [1.0, 0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="no online update"):
+        CostSensitiveACGAN(4, error_source="classifier", update_every=5)
+
+
+def test_the_cost_classifier_is_trained_before_the_gan_and_resumes_with_the_run(tmp_path, synthetic_path):
+    from conftest import tiny_config
+    from csacgan.train import resume, train
+    cfg = tiny_config(tmp_path, synthetic_path, method="cs-acgan", max_steps=None, max_per_class=40, imbalance_ratio=20.0,
+                      method_options={"error_source": "classifier", "classifier_steps": 40, "fake_per_class": 20})
+    run = train(cfg)
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert records[0]["cost_classifier_steps"] == 40
+    assert len(records[1]["class_errors"]) == 10 and records[1]["class_costs"] != [0.1] * 10
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert "classifier" in ckpt["method"]
+    resume(run, epochs=2)  # the classifier comes back from the checkpoint, not retrained
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and "class_errors" in records[2]

@@ -77,7 +77,7 @@ def _bool(text: str) -> bool:
 # Flags whose values go to TrainConfig.method_options (given only when set), by the
 # option's name in the method's constructor.
 METHOD_FLAGS = ("temperature", "momentum", "error_source", "costs_in", "update_every", "held_out_fraction",
-                "autoencoder_epochs")
+                "classifier_steps", "autoencoder_epochs")
 
 
 def _add_train(sub) -> None:
@@ -174,6 +174,9 @@ def _add_train(sub) -> None:
     c.add_argument("--cost-held-out", dest="held_out_fraction", type=_option("held_out_fraction"),
                    metavar="FRACTION", help="with --cost-error-source held-out: the stratified fraction of "
                    f"each class kept out of training to measure it (default {cs['held_out_fraction']})")
+    c.add_argument("--cost-classifier-steps", dest="classifier_steps", type=_option("classifier_steps"),
+                   metavar="N", help="with --cost-error-source classifier: training steps of the separate small "
+                   f"CNN that judges G's images (default {cs['classifier_steps']})")
     b = p.add_argument_group("BAGAN (--method bagan only)")
     b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"),
                    help=f"epochs of the autoencoder stage (reused from the cache when already trained "

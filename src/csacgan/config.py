@@ -37,7 +37,7 @@ LIST_RANGES = {"g_channels": (int, 5, 1), "d_channels": (int, 4, 1), "d_strides"
 METHOD_RANGES = {"temperature": (float, 0, None, False), "momentum": (float, 0, 1, False, True),
                  "autoencoder_epochs": (int, 1, None), "autoencoder_lr": (float, 0, None, False),
                  "fake_per_class": (int, 1, None), "update_every": (int, 0, None),
-                 "held_out_fraction": (float, 0, 1, False, False)}
+                 "held_out_fraction": (float, 0, 1, False, False), "classifier_steps": (int, 1, None)}
 # config.json keys from before method options had their own namespace -> their name there.
 LEGACY_METHOD_KEYS = {"temperature": "temperature", "cost_momentum": "momentum",
                       "cost_error_source": "error_source", "autoencoder_epochs": "autoencoder_epochs"}

@@ -1,11 +1,18 @@
-"""One pass of optimizer steps over batches: the loop the autoencoder stage and the
-classifiers (the evaluator, the small CNN) share; the GAN has its own (train.py)."""
+"""Fitting outside the GAN's loop (train.py has its own): one pass of optimizer steps over
+batches (:func:`fit`), shared by BAGAN's autoencoder stage and the classifiers, and the
+classifiers' recipe (:func:`train_classifier`): the evaluator, the small CNN of CAS and
+the augmentation study, and CostSensitive-ACGAN's separate classifier."""
 from __future__ import annotations
 
 import contextlib
 from typing import Callable, Iterable
 
 import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .optim import Adam
+from .runtime import autocast_factory, pick_precision
 
 
 def fit(loss: Callable[..., torch.Tensor], batches: Iterable, optimizer: torch.optim.Optimizer, *,
@@ -29,3 +36,56 @@ def fit(loss: Callable[..., torch.Tensor], batches: Iterable, optimizer: torch.o
             scheduler.step()
         summed, steps = summed + value.item(), steps + 1
     return summed / max(steps, 1)
+
+
+def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 -> float centred on 0, the evaluator's input."""
+    return images_uint8.float().div(255).sub(0.5).div(0.5)
+
+
+def _random_shift(x: torch.Tensor, generator: torch.Generator, pad: int = 2) -> torch.Tensor:
+    """Shift every image by up to ``pad`` pixels (one shift per batch: cheap and enough)."""
+    dx, dy = torch.randint(-pad, pad + 1, (2,), generator=generator).tolist()
+    return torch.roll(F.pad(x, (pad,) * 4, value=x.min().item()), (dy, dx), (2, 3))[..., pad:-pad, pad:-pad]
+
+
+def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: float,
+                     seed: int, batch_size: int = 128, lr: float = 2e-3, progress: bool = True,
+                     desc: str = "classifier", class_weights: torch.Tensor | None = None,
+                     shift: bool = True) -> nn.Module:
+    """Adam with a one-cycle schedule; uint8 images are normalised per batch."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    steps_per_epoch = max(1, len(images) // batch_size)
+    total = max(1, int(round(epochs * steps_per_epoch)))
+    opt = Adam(model.parameters(), lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total)
+
+    def batches():  # shuffled epochs of full batches, as many as ``total``, each shifted
+        order, position = torch.randperm(len(images), generator=g), 0
+        for _ in range(total):
+            if position + batch_size > len(order):
+                order, position = torch.randperm(len(images), generator=g), 0
+            idx = order[position:position + batch_size]
+            position += batch_size
+            x = normalise(images[idx])
+            yield (_random_shift(x, g) if shift else x), labels[idx]
+
+    def error(batch):
+        x, y = batch
+        return F.cross_entropy(model(x).float(), y, weight=class_weights)
+
+    model.train()
+    fit(error, batches(), opt, scheduler=sched, progress=progress, desc=desc, total=total,
+        autocast=autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu"))))
+    return model.eval()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images_uint8: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """Predicted classes of uint8 images."""
+    autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
+    model.eval()
+    with autocast():
+        return torch.cat([model(normalise(images_uint8[s:s + batch_size])).argmax(1)
+                          for s in range(0, len(images_uint8), batch_size)])

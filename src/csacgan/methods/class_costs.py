@@ -19,7 +19,7 @@ import torch
 from ..data.batches import to_unit_range
 from ..distributed import SINGLE
 
-ERROR_SOURCES = ("real", "fake", "both", "held-out")
+ERROR_SOURCES = ("real", "fake", "both", "held-out", "classifier")
 
 
 class ClassCosts:
@@ -85,4 +85,23 @@ def fake_class_errors(discriminator, generator, num_classes: int, per_class: int
         with autocast():
             _, logits = discriminator(generator(z, y))
         wrong[c] = (logits.argmax(1) != y).float().sum().cpu()
+    return world.sum(wrong) / per_class
+
+
+@torch.no_grad()
+def classifier_class_errors(classifier, generator, num_classes: int, per_class: int, latent_dim: int,
+                            device, noise_generator: torch.Generator | None = None, autocast=None,
+                            world=SINGLE) -> torch.Tensor:
+    """Fraction of generated images of each class that a separate classifier (trained on
+    the real training images only) calls another class."""
+    from ..data.batches import to_uint8
+    from ..fit import predict
+    autocast = autocast or contextlib.nullcontext
+    wrong = torch.zeros(num_classes)
+    for c in range(num_classes):
+        z = world.share(torch.randn(per_class, latent_dim, generator=noise_generator)).to(device)
+        y = torch.full((len(z),), c, dtype=torch.long, device=device)
+        with autocast():
+            images = to_uint8(generator(z, y)).cpu()
+        wrong[c] = (predict(classifier, images) != c).float().sum()
     return world.sum(wrong) / per_class

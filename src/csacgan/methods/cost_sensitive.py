@@ -6,7 +6,10 @@ reset from the per-class error of the updated discriminator's auxiliary classifi
 measured on the real training images of each class (``error_source="real"``, the
 default), on generated images (``"fake"``) or on both (their mean), or on a stratified
 ``held_out_fraction`` of the real training images that training never sees
-(``"held-out"``: at rho 190 with 0.1, 3 of the 26 zeros; see data.training_set.hold_out).
+(``"held-out"``: at rho 190 with 0.1, 3 of the 26 zeros; see data.training_set.hold_out),
+or the error on generated images of a separate small CNN trained once, before the GAN, on
+the real training images with class-weighted loss (``"classifier"``: a judge of G's images
+that is neither D nor the evaluator that scores results, nets/small_cnn.py).
 
 Beyond the paper: ``costs_in`` puts the costs on D's class loss, G's, or both (the
 paper's); ``update_every`` N > 0 replaces the once-per-epoch update by an online one,
@@ -19,7 +22,8 @@ from __future__ import annotations
 import torch
 
 from .acgan import ACGAN
-from .class_costs import ERROR_SOURCES, ClassCosts, fake_class_errors, real_class_errors
+from ..nets.small_cnn import fit_small_cnn, small_cnn
+from .class_costs import ERROR_SOURCES, ClassCosts, classifier_class_errors, fake_class_errors, real_class_errors
 
 COSTS_IN = ("both", "d", "g")
 
@@ -31,7 +35,7 @@ class CostSensitiveACGAN(ACGAN):
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
                  temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
                  fake_per_class: int = 500, costs_in: str = "both", update_every: int = 0,
-                 held_out_fraction: float = 0.1):
+                 held_out_fraction: float = 0.1, classifier_steps: int = 600):
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam)
         if error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
@@ -43,8 +47,9 @@ class CostSensitiveACGAN(ACGAN):
         self.error_source, self.fake_per_class = error_source, fake_per_class
         self.costs_in, self.update_every = costs_in, update_every
         self._held_out = held_out_fraction
-        if error_source == "held-out" and update_every:
-            raise ValueError("the held-out error is measured after each epoch; it has no online update")
+        if error_source in ("held-out", "classifier") and update_every:
+            raise ValueError(f"the {error_source} error is measured after each epoch; it has no online update")
+        self.classifier_steps, self.classifier = classifier_steps, None
         self.online = {"wrong": torch.zeros(num_classes), "total": torch.zeros(num_classes),
                        "errors": torch.zeros(num_classes), "steps": 0}
 
@@ -55,6 +60,18 @@ class CostSensitiveACGAN(ACGAN):
         if self.costs_in not in ("both", network):
             return super().class_weights(labels, network)
         return self.class_costs.sample_weights(labels)
+
+    def before_training(self, generator, discriminator, data) -> dict:
+        if self.error_source != "classifier":
+            return super().before_training(generator, discriminator, data)
+        images, labels = data.images.cpu(), data.labels.cpu()
+        counts = torch.bincount(labels, minlength=self.num_classes).float()
+        weights = len(labels) / (self.num_classes * counts.clamp(min=1))  # scikit-learn's "balanced"
+        self.classifier = fit_small_cnn(images, labels, self.num_classes, self.classifier_steps,
+                                        data.seed, class_weights=weights, desc="cost classifier",
+                                        progress=data.progress and data.world.main)
+        data.world.broadcast(self.classifier)
+        return {"cost_classifier_steps": self.classifier_steps}
 
     def observe(self, real_class, real_labels, fake_class, fake_labels) -> None:
         if not self.update_every:
@@ -88,6 +105,11 @@ class CostSensitiveACGAN(ACGAN):
             if self.error_source == "held-out":
                 parts.append(real_class_errors(discriminator, data.held_out_images, data.held_out_labels,
                                                self.num_classes, autocast=data.autocast, world=data.world))
+            if self.error_source == "classifier":
+                g = torch.Generator().manual_seed(data.seed * 7919 + epoch)
+                parts.append(classifier_class_errors(self.classifier, generator, self.num_classes,
+                                                     self.fake_per_class, generator.latent_dim, data.device, g,
+                                                     autocast=data.autocast, world=data.world))
             if self.error_source in ("fake", "both"):
                 g = torch.Generator().manual_seed(data.seed * 7919 + epoch)
                 parts.append(fake_class_errors(discriminator, generator, self.num_classes,
@@ -101,11 +123,23 @@ class CostSensitiveACGAN(ACGAN):
         return {"class_errors": errors.tolist(), "class_costs": costs.tolist()}
 
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "class_costs": self.class_costs.state_dict(),
+        extra = {"classifier": self.classifier.state_dict()} if self.classifier is not None else {}
+        return {**super().state_dict(), **extra, "class_costs": self.class_costs.state_dict(),
                 "online": {k: v.clone() if torch.is_tensor(v) else v for k, v in self.online.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.class_costs.load_state_dict(state["class_costs"])
+        if "classifier" in state:  # the classifier error source's CNN, trained before the GAN
+            first = state["classifier"]["0.weight"]
+            self.classifier = small_cnn(first.shape[1], self.num_classes, _image_size(state["classifier"]))
+            self.classifier.load_state_dict(state["classifier"])
+            self.classifier.eval()
         if "online" in state:
             self.online = {k: v.clone() if torch.is_tensor(v) else v for k, v in state["online"].items()}
+
+
+def _image_size(cnn_state: dict) -> int:
+    """The input size of a saved small CNN: its first Linear reads 64 x (size/4)^2 features."""
+    features = next(v for k, v in cnn_state.items() if k.endswith(".weight") and v.dim() == 2).shape[1]
+    return int(round((features / 64) ** 0.5)) * 4

@@ -14,14 +14,12 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 import torchvision
 from torch import nn
 
 from ..checkpoint import atomic_save
 from ..data import ImageSet
-from ..fit import fit
-from ..optim import Adam
+from ..fit import normalise, train_classifier
 from ..runtime import autocast_factory, pick_precision, user_cache_dir
 
 ARCH = "resnet18-s2stem"
@@ -32,11 +30,6 @@ def build_resnet18(in_channels: int, num_classes: int) -> nn.Module:
     model.conv1 = nn.Conv2d(in_channels, 64, 3, 2, 1, bias=False)
     model.maxpool = nn.Identity()
     return model
-
-
-def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 -> float centred on 0, the evaluator's input."""
-    return images_uint8.float().div(255).sub(0.5).div(0.5)
 
 
 class Evaluator(nn.Module):
@@ -76,44 +69,6 @@ class Evaluator(nn.Module):
 
     def predict(self, images_uint8: torch.Tensor) -> torch.Tensor:
         return self.run(images_uint8)[0].argmax(1)
-
-
-def _random_shift(x: torch.Tensor, generator: torch.Generator, pad: int = 2) -> torch.Tensor:
-    """Shift every image by up to ``pad`` pixels (one shift per batch: cheap and enough)."""
-    dx, dy = torch.randint(-pad, pad + 1, (2,), generator=generator).tolist()
-    return torch.roll(F.pad(x, (pad,) * 4, value=x.min().item()), (dy, dx), (2, 3))[..., pad:-pad, pad:-pad]
-
-
-def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: float,
-                     seed: int, batch_size: int = 128, lr: float = 2e-3, progress: bool = True,
-                     desc: str = "classifier", class_weights: torch.Tensor | None = None,
-                     shift: bool = True) -> nn.Module:
-    """Adam with a one-cycle schedule; uint8 images are normalised per batch."""
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    steps_per_epoch = max(1, len(images) // batch_size)
-    total = max(1, int(round(epochs * steps_per_epoch)))
-    opt = Adam(model.parameters(), lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total)
-
-    def batches():  # shuffled epochs of full batches, as many as ``total``, each shifted
-        order, position = torch.randperm(len(images), generator=g), 0
-        for _ in range(total):
-            if position + batch_size > len(order):
-                order, position = torch.randperm(len(images), generator=g), 0
-            idx = order[position:position + batch_size]
-            position += batch_size
-            x = normalise(images[idx])
-            yield (_random_shift(x, g) if shift else x), labels[idx]
-
-    def error(batch):
-        x, y = batch
-        return F.cross_entropy(model(x).float(), y, weight=class_weights)
-
-    model.train()
-    fit(error, batches(), opt, scheduler=sched, progress=progress, desc=desc, total=total,
-        autocast=autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu"))))
-    return model.eval()
 
 
 MIN_STEPS = 600  # a small user dataset still gets this many optimizer steps
