@@ -104,20 +104,20 @@ def test_bagans_autoencoder_stage_runs_on_two_processes(tmp_path, synthetic_path
 
 def test_a_killed_and_resumed_two_process_run_equals_the_uninterrupted_one(tmp_path, synthetic_path):
     """Default precision and dropout: each rank's own random stream is saved and restored."""
-    common = ARGS + ["--method", "cs-acgan", "--epochs", "2"]
+    common = ARGS + ["--method", "cs-acgan", "--epochs", "1"]
     csacgan(["train", "--out", str(tmp_path / "whole")] + common, synthetic_path, procs=2)
-    csacgan(["train", "--out", str(tmp_path / "cut"), "--max-steps", "30"] + common, synthetic_path, procs=2)
-    assert weights(tmp_path / "cut")[0]["global_step"] == 30
+    csacgan(["train", "--out", str(tmp_path / "cut"), "--max-steps", "10"] + common, synthetic_path, procs=2)
+    assert weights(tmp_path / "cut")[0]["global_step"] == 10
     csacgan(["train", "--resume", str(tmp_path / "cut"), "--max-steps", "100000"], synthetic_path, procs=2)
     (a, wa), (b, wb) = weights(tmp_path / "whole"), weights(tmp_path / "cut")
-    assert a["global_step"] == b["global_step"] > 30
+    assert a["global_step"] == b["global_step"] > 10
     for key in wa:
         assert torch.equal(wa[key], wb[key]), key
     assert (tmp_path / "whole" / "log.jsonl").read_text().count("\n") == \
         (tmp_path / "cut" / "log.jsonl").read_text().count("\n")
     # the 2-process checkpoint resumes in one process and hands its generator to generate
-    csacgan(["train", "--resume", str(tmp_path / "cut"), "--epochs", "3"], synthetic_path)
-    assert weights(tmp_path / "cut")[0]["epoch"] == 3
+    csacgan(["train", "--resume", str(tmp_path / "cut"), "--epochs", "2"], synthetic_path)
+    assert weights(tmp_path / "cut")[0]["epoch"] == 2
     csacgan(["generate", "--run", str(tmp_path / "cut"), "--class", "0", "--n", "8",
              "--out", str(tmp_path / "zeros.npz")], synthetic_path)
     import numpy as np
