@@ -67,7 +67,7 @@ def test_method_options_have_their_own_namespace_and_old_configs_migrate():
     cfg = TrainConfig(method="cs-acgan", method_options={"temperature": 0.1}).resolved()
     assert cfg.method_options == {"temperature": 0.1, "momentum": 1.0, "error_source": "real",
                                   "fake_per_class": 500, "costs_in": "both", "update_every": 0,
-                                  "held_out_fraction": 0.1}
+                                  "held_out_fraction": 0.1, "classifier_steps": 600}
     assert TrainConfig(method="acgan").resolved().method_options == {}
     with pytest.raises(ValueError, match="--method acgan takes no option temperature"):
         TrainConfig(method="acgan", method_options={"temperature": 0.1}).resolved()
