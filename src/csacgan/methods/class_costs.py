@@ -71,21 +71,29 @@ def real_class_errors(discriminator, images_uint8, labels, num_classes: int,
     return world.sum(wrong) / world.sum(total).clamp(min=1)
 
 
-@torch.no_grad()
-def fake_class_errors(discriminator, generator, num_classes: int, per_class: int, latent_dim: int,
-                      device, noise_generator: torch.Generator | None = None, autocast=None,
-                      world=SINGLE) -> torch.Tensor:
-    """Fraction of generated images of each class that the auxiliary classifier gets wrong
-    (under torchrun each rank generates its share of the same noise; the counts are summed)."""
+def _generated_class_errors(predict_classes, generator, num_classes: int, per_class: int, latent_dim: int,
+                            device, noise_generator, autocast, world) -> torch.Tensor:
+    """Fraction of ``per_class`` generated images of each class that ``predict_classes``
+    (generated images in [-1, 1] -> classes) calls another class; under torchrun each rank
+    generates its share of the same noise and the counts are summed."""
     autocast = autocast or contextlib.nullcontext
     wrong = torch.zeros(num_classes)
     for c in range(num_classes):
         z = world.share(torch.randn(per_class, latent_dim, generator=noise_generator)).to(device)
         y = torch.full((len(z),), c, dtype=torch.long, device=device)
         with autocast():
-            _, logits = discriminator(generator(z, y))
-        wrong[c] = (logits.argmax(1) != y).float().sum().cpu()
+            predicted = predict_classes(generator(z, y))
+        wrong[c] = (predicted.cpu() != c).float().sum()
     return world.sum(wrong) / per_class
+
+
+@torch.no_grad()
+def fake_class_errors(discriminator, generator, num_classes: int, per_class: int, latent_dim: int,
+                      device, noise_generator: torch.Generator | None = None, autocast=None,
+                      world=SINGLE) -> torch.Tensor:
+    """Fraction of generated images of each class that the auxiliary classifier gets wrong."""
+    return _generated_class_errors(lambda x: discriminator(x)[1].argmax(1), generator, num_classes, per_class,
+                                   latent_dim, device, noise_generator, autocast, world)
 
 
 @torch.no_grad()
@@ -96,12 +104,5 @@ def classifier_class_errors(classifier, generator, num_classes: int, per_class: 
     the real training images only) calls another class."""
     from ..data.batches import to_uint8
     from ..fit import predict
-    autocast = autocast or contextlib.nullcontext
-    wrong = torch.zeros(num_classes)
-    for c in range(num_classes):
-        z = world.share(torch.randn(per_class, latent_dim, generator=noise_generator)).to(device)
-        y = torch.full((len(z),), c, dtype=torch.long, device=device)
-        with autocast():
-            images = to_uint8(generator(z, y)).cpu()
-        wrong[c] = (predict(classifier, images) != c).float().sum()
-    return world.sum(wrong) / per_class
+    return _generated_class_errors(lambda x: predict(classifier, to_uint8(x).cpu()), generator, num_classes,
+                                   per_class, latent_dim, device, noise_generator, autocast, world)
