@@ -66,3 +66,47 @@ def test_real_mnist_rho_190(mnist):
     idx, s = make_imbalance(mnist.train_labels, imbalance_ratio=190, seed=0)
     assert s.counts == [26] + [5000] * 9
     assert s.minority_fraction == pytest.approx(0.1)
+
+
+def test_deepsmote_counts_exact(mnist):
+    from csacgan.data.imbalance import DEEPSMOTE_COUNTS
+    idx, s = make_imbalance(mnist.train_labels, kind="counts", counts=DEEPSMOTE_COUNTS, seed=3)
+    assert np.bincount(mnist.train_labels.numpy()[idx], minlength=10).tolist() == list(DEEPSMOTE_COUNTS)
+    assert s.counts == [4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40]
+    assert s.imbalance_ratio == 100 and s.minority_classes == list(range(1, 10)) and s.protocol == "counts"
+    again, _ = make_imbalance(mnist.train_labels, kind="counts", counts=DEEPSMOTE_COUNTS, seed=3)
+    assert np.array_equal(idx, again)
+
+
+@pytest.mark.parametrize("counts, message", [
+    ([10] * 9, "9 per-class counts given for 10 classes"),
+    ([10] * 9 + [0], "at least one image"),
+    ([10] * 9 + [4001], "class 9 has 4000 images, 4001 asked"),
+    (None, "needs one count per class"),
+])
+def test_bad_counts_are_clear_errors(counts, message):
+    with pytest.raises(ImbalanceError, match=message):
+        make_imbalance(LABELS, kind="counts", counts=counts)
+
+
+def test_counts_through_the_config_and_cli(tmp_path, mnist_path):
+    """--imbalance 4000,...,40 (or deepsmote) sets imbalance 'counts'; --validation-fraction
+    keeps a stratified share out of the run's training set."""
+    import torch
+
+    from csacgan.cli import _imbalance
+    from csacgan.config import TrainConfig
+    from csacgan.data.training_set import prepare_data, validation_split
+    assert _imbalance("deepsmote") == _imbalance("4000,2000,1000,750,500,350,200,100,60,40")
+    assert _imbalance("step") == "step"
+    cfg = TrainConfig(data_dir=str(mnist_path), class_counts=[50] * 9 + [20], progress=False).resolved()
+    assert cfg.imbalance == "counts" and cfg.imbalance_ratio is None and cfg.max_per_class is None
+    data, full, _ = prepare_data(cfg)
+    assert torch.bincount(data.train_labels[full]).tolist() == [50] * 9 + [20]
+    cfg.validation_fraction = 0.1
+    _, train, summary = prepare_data(cfg, data)
+    assert summary.counts == [45] * 9 + [18]
+    kept, held = validation_split(full, data.train_labels, 0.1, cfg.seed)
+    assert torch.equal(kept, train) and not set(held.tolist()) & set(train.tolist())
+    with pytest.raises(ValueError, match="imbalance 'counts'"):
+        TrainConfig(imbalance="counts").resolved()

@@ -27,6 +27,7 @@ RANGES = {
     "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 1, None),
     "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
     "seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
+    "validation_fraction": (float, 0, 1, True, False),
     "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
     "g_ema": (float, 0, 1, True, False), "d_dropout": (float, 0, 1, True, False), "lecam": (float, 0, None),
     "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
@@ -95,6 +96,9 @@ class TrainConfig:
     drop_fraction: float | None = None
     max_per_class: int | None = 5000
     imbalance: str | None = None         # None: "none" for users' data (imagefolder, npz), else "step"
+    class_counts: list[int] | None = None  # imbalance "counts": images kept of each class, in class order
+    validation_fraction: float = 0.0     # a stratified share of the imbalanced set kept out of training
+                                         # (csacgan downstream: its classifiers' early-stopping split)
     # training
     epochs: int = 8
     max_steps: int | None = None
@@ -139,7 +143,13 @@ class TrainConfig:
             if values[key] is None:
                 values[key] = value
         if values["imbalance"] is None:
-            values["imbalance"] = "none" if values["dataset"] in USER_DATASETS else "step"
+            values["imbalance"] = ("counts" if values["class_counts"] is not None
+                                   else "none" if values["dataset"] in USER_DATASETS else "step")
+        if (values["imbalance"] == "counts") != (values["class_counts"] is not None):
+            raise ValueError("explicit per-class counts go with imbalance 'counts' (--imbalance 4000,2000,...)")
+        if values["imbalance"] == "counts":  # the counts say everything
+            values["imbalance_ratio"] = values["drop_fraction"] = values["max_per_class"] = None
+            values["minority"] = []
         if values["drop_fraction"] is not None:
             values["imbalance_ratio"] = None
         if values["imbalance"] == "none":  # the data as given

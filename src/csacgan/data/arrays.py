@@ -30,9 +30,11 @@ def resize_uint8(images: torch.Tensor, size) -> torch.Tensor:
     return torch.cat(out) if out else images.new_zeros((0, images.shape[1]) + size)
 
 
-def to_nchw_uint8(images, where: str = "images", image_size: int | None = None) -> np.ndarray:
+def to_nchw_uint8(images, where: str = "images", image_size: int | None = None,
+                  any_size: bool = False) -> np.ndarray:
     """Validated uint8 (N, C, H, W) from any of the accepted layouts and dtypes; resized
-    to ``image_size`` (28, 32 or 64) when given, else already square of one of those sizes."""
+    to ``image_size`` (28, 32 or 64) when given, else already square of one of those sizes
+    (any size with ``any_size``: the samplers that need no network)."""
     x = np.asarray(images)
     if x.ndim == 3:
         x = x[:, None]
@@ -49,7 +51,7 @@ def to_nchw_uint8(images, where: str = "images", image_size: int | None = None) 
             raise DataError(f"--image-size must be one of {', '.join(map(str, SIZES))}, got {image_size}")
         if x.shape[2:] != (image_size, image_size):
             x = resize_uint8(torch.from_numpy(to_nchw_uint8_any(x, where)), image_size).numpy()
-    if x.shape[2] != x.shape[3] or x.shape[2] not in SIZES:
+    if not any_size and (x.shape[2] != x.shape[3] or x.shape[2] not in SIZES):
         raise DataError(f"{where}: images must be square and {', '.join(map(str, SIZES))} pixels wide, "
                         f"got {x.shape[2]}x{x.shape[3]}; resize them first (or pass --image-size)")
     return to_nchw_uint8_any(x, where)

@@ -15,6 +15,10 @@ Exponential (long-tailed) imbalance, as in CIFAR-10-LT (Cao et al. 2019): the cl
 rank r (0 = largest) keeps ``largest * rho^(-r / (K - 1))``. Ranks: the listed minority
 classes smallest (the first listed the smallest of all), the others by decreasing index
 above them, so ``--minority 9`` gives Cao et al.'s order (class 0 largest, 9 smallest).
+
+Explicit counts: class c keeps ``counts[c]`` images, as in DeepSMOTE's protocol
+(Dablain, Krawczyk and Chawla 2022: MNIST and Fashion-MNIST with 4000, 2000, 1000, 750,
+500, 350, 200, 100, 60, 40 images of classes 0..9, see ``DEEPSMOTE_COUNTS``).
 """
 from __future__ import annotations
 
@@ -22,6 +26,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+
+
+DEEPSMOTE_COUNTS = (4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40)
 
 
 class ImbalanceError(ValueError):
@@ -46,7 +53,8 @@ class ImbalanceSummary:
 def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None = None,
                    minority_classes=(0,), imbalance_ratio: float | None = None,
                    drop_fraction: float | None = None, max_per_class: int | None = 5000,
-                   kind: str = "step", seed: int = 0) -> tuple[np.ndarray, ImbalanceSummary]:
+                   kind: str = "step", seed: int = 0,
+                   counts=None) -> tuple[np.ndarray, ImbalanceSummary]:
     """Choose which images to keep so that the classes are imbalanced.
 
     Parameters
@@ -59,7 +67,10 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
     max_per_class : cap applied to every class first; None for no cap.
     kind : "step", "linear", "exponential", or "none": the data as given (a user's own imbalanced set),
         only capped by ``max_per_class``; its minority classes are those with at most
-        half the largest class's count (at least the smallest class).
+        half the largest class's count (at least the smallest class); "counts": class c keeps
+        ``counts[c]`` images (``minority_classes``, ``imbalance_ratio``, ``drop_fraction`` and
+        ``max_per_class`` are not used).
+    counts : per-class counts, one per class, for ``kind="counts"``.
     seed : the subsampling is deterministic for a seed.
 
     Returns
@@ -71,12 +82,17 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
     num_classes = int(num_classes or labels.max() + 1)
     if kind == "none":
         return _as_given(labels, num_classes, imbalance_ratio, drop_fraction, max_per_class, seed)
+    if kind == "counts":
+        return _explicit_counts(labels, num_classes, counts, seed)
+    if counts is not None:
+        raise ImbalanceError(f"per-class counts are given with imbalance {kind!r}: use kind 'counts'")
     listed = list(dict.fromkeys(int(c) for c in minority_classes))  # order kept, duplicates dropped
     minority = sorted(listed)
     if (imbalance_ratio is None) == (drop_fraction is None):
         raise ImbalanceError("give exactly one of imbalance_ratio (rho) and drop_fraction")
     if kind not in ("step", "linear", "exponential"):
-        raise ImbalanceError(f"unknown imbalance kind {kind!r}: use 'step', 'linear', 'exponential' or 'none'")
+        raise ImbalanceError(f"unknown imbalance kind {kind!r}: use 'step', 'linear', 'exponential', "
+                             "'counts' or 'none'")
     if not minority:
         raise ImbalanceError("at least one minority class is needed")
     bad = [c for c in minority if not 0 <= c < num_classes]
@@ -121,12 +137,7 @@ def make_imbalance(labels: torch.Tensor | np.ndarray, *, num_classes: int | None
         raise ImbalanceError(f"class(es) {empty} would keep no image (largest class {largest}, "
                              f"requested {imbalance_ratio or drop_fraction}); ask for less imbalance")
 
-    rng = np.random.default_rng(seed)
-    kept = []
-    for c in range(num_classes):
-        members = np.flatnonzero(labels == c)
-        kept.append(rng.choice(members, size=int(target[c]), replace=False))
-    indices = np.sort(np.concatenate(kept))
+    indices = _draw(labels, target, seed)
     counts = np.bincount(labels[indices], minlength=num_classes)
     summary = ImbalanceSummary(
         kind=kind, protocol="ratio" if imbalance_ratio is not None else "drop",
@@ -160,4 +171,32 @@ def _as_given(labels, num_classes, imbalance_ratio, drop_fraction, max_per_class
                                minority_classes=minority, max_per_class=max_per_class, counts=counts.tolist(),
                                imbalance_ratio=float(counts.max() / counts.min()),
                                minority_fraction=len(minority) / num_classes)
+    return indices, summary
+
+
+def _draw(labels: np.ndarray, target, seed: int) -> np.ndarray:
+    """Sorted indices of ``target[c]`` images of each class c, drawn without replacement."""
+    rng = np.random.default_rng(seed)
+    kept = [rng.choice(np.flatnonzero(labels == c), size=int(n), replace=False) for c, n in enumerate(target)]
+    return np.sort(np.concatenate(kept))
+
+
+def _explicit_counts(labels, num_classes, counts, seed):
+    if counts is None:
+        raise ImbalanceError("imbalance 'counts' needs one count per class")
+    counts = [int(n) for n in counts]
+    if len(counts) != num_classes:
+        raise ImbalanceError(f"{len(counts)} per-class counts given for {num_classes} classes")
+    if min(counts) < 1:
+        raise ImbalanceError(f"every class must keep at least one image, got counts {counts}")
+    available = np.bincount(labels, minlength=num_classes)
+    short = [c for c in range(num_classes) if counts[c] > available[c]]
+    if short:
+        raise ImbalanceError("; ".join(f"class {c} has {available[c]} images, {counts[c]} asked" for c in short))
+    indices = _draw(labels, counts, seed)
+    largest = max(counts)
+    summary = ImbalanceSummary(kind="counts", protocol="counts", requested=float(largest / min(counts)),
+                               minority_classes=[c for c in range(num_classes) if counts[c] < largest],
+                               max_per_class=None, counts=counts, imbalance_ratio=float(largest / min(counts)),
+                               minority_fraction=float(np.mean(np.array(counts) < largest)))
     return indices, summary

@@ -30,8 +30,19 @@ def prepare_data(cfg, data=None):
         data.train_labels, num_classes=data.num_classes,
         minority_classes=class_indices(cfg.minority, data.class_names),
         imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
-        max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=cfg.seed)
-    return data, torch.from_numpy(indices), summary
+        max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=cfg.seed,
+        counts=getattr(cfg, "class_counts", None))
+    indices = torch.from_numpy(indices)
+    if getattr(cfg, "validation_fraction", 0.0):
+        indices, _ = validation_split(indices, data.train_labels, cfg.validation_fraction, cfg.seed)
+        summary.counts = torch.bincount(data.train_labels[indices], minlength=data.num_classes).tolist()
+    return data, indices, summary
+
+
+def validation_split(indices: torch.Tensor, labels: torch.Tensor, fraction: float, seed: int):
+    """(training indices, validation indices) of an imbalanced set: ``hold_out`` with a seed
+    of its own, so that it never coincides with CostSensitive-ACGAN's held-out cost split."""
+    return hold_out(indices, labels, fraction, seed + 1_000_003)
 
 
 def hold_out(indices: torch.Tensor, labels: torch.Tensor, fraction: float, seed: int):
