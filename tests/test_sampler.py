@@ -98,3 +98,109 @@ def test_npz_dataset(tmp_path):
         load_npz(bad)
     with pytest.raises(DataError, match="no such file"):
         load_npz(tmp_path / "absent.npz")
+
+
+# Every sampler: the requested counts, originals first and unchanged, X's layout and dtype.
+FAST = {"none": {}, "random": {}, "class-weight": {}, "smote": {},
+        "latent-smote": dict(autoencoder_epochs=1, batch_size=16),
+        "acgan": TINY, "cs-acgan": TINY, "bagan": TINY}
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_every_sampler_returns_the_requested_counts_originals_first(name, small_mnist):
+    from csacgan.sampler import SAMPLERS
+    X, y = small_mnist
+    X_before = X.copy()
+    options = {"random_state": 0, **FAST[name]}
+    sampler = SAMPLERS[name](sampling_strategy={0: 45, 2: 70}, **options)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.array_equal(X, X_before)
+    assert np.array_equal(X_res[:len(X)], X) and np.array_equal(y_res[:len(y)], y)
+    assert X_res.dtype == np.uint8 and X_res.shape[1:] == X.shape[1:]
+    added = np.bincount(y_res[len(y):], minlength=3).tolist()
+    if name in ("none", "class-weight"):  # no new images, whatever the strategy
+        assert added == [0, 0, 0]
+    else:
+        assert added == [35, 0, 10]
+        assert sampler.sampling_strategy_ == {0: 35, 2: 10}
+    weights = sampler.class_weight(y)
+    if name == "class-weight":
+        assert weights == pytest.approx(130 / (3 * np.array([10, 60, 60])))
+    else:
+        assert weights is None
+
+
+def test_random_oversampling_copies_originals_of_the_class(small_mnist):
+    from csacgan.sampler import RandomImageOverSampler
+    X, y = small_mnist
+    X_res, y_res = RandomImageOverSampler(random_state=1).fit_resample(X, y)
+    zeros = {x.tobytes() for x in X[y == 0]}
+    assert all(x.tobytes() in zeros for x in X_res[len(X):][y_res[len(y):] == 0])
+
+
+def test_pixel_smote_blends_two_same_class_images():
+    from csacgan.sampler import PixelSMOTE
+    # class 0: two images, one black and one white, so every blend is a grey level in between
+    X = np.concatenate([np.zeros((1, 28, 28)), np.full((1, 28, 28), 255), np.full((6, 28, 28), 7)]).astype(np.uint8)
+    y = np.array([0, 0] + [1] * 6)
+    X_res, y_res = PixelSMOTE(random_state=0).fit_resample(X, y)
+    new = X_res[len(X):]
+    assert len(new) == 4 and (y_res[len(y):] == 0).all()
+    for image in new:  # one grey level per image: a point on the segment between the two
+        assert image.min() == image.max()
+
+
+def test_latent_smote_codes_lie_between_same_class_codes():
+    """A scripted autoencoder (codes = 4 block means, decoding = a constant image) makes the
+    SMOTE points checkable: each synthetic code is a + t (b - a), t in [0, 1], a and b codes
+    of one class."""
+    from csacgan.sampler import LatentSMOTE
+
+    class Scripted:
+        def encode(self, images):
+            return images.reshape(len(images), 4, -1).mean(-1).astype(np.float64)
+
+        def decode(self, codes):
+            return np.repeat(np.clip(codes.mean(1), 0, 255).astype(np.uint8), 28 * 28).reshape(-1, 1, 28, 28)
+
+    rng = np.random.default_rng(0)
+    levels = rng.integers(0, 256, (40, 4), dtype=np.uint8)   # each image: 4 blocks of one level
+    X = np.repeat(levels, 28 * 28 // 4, axis=1).reshape(40, 1, 28, 28)
+    y = np.array([0] * 5 + [1] * 15 + [2] * 20)
+    sampler = LatentSMOTE(autoencoder=Scripted(), k_neighbors=3, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.bincount(y_res[len(y):]).tolist() == [15, 5]
+    codes, synthetic = sampler.codes_, sampler.synthetic_codes_
+    for z, c in zip(synthetic, sampler.synthetic_y_):
+        members = codes[y == c]
+        best = np.inf
+        for a in members:
+            for b in members:
+                d = b - a
+                t = np.clip((z - a) @ d / max(d @ d, 1e-12), 0, 1)
+                best = min(best, np.abs(a + t * d - z).max())
+        assert best < 1e-6
+    assert np.ptp(synthetic, axis=0).min() > 10  # the points differ: a real test of the segments
+    np.testing.assert_array_equal(X_res[len(X):], Scripted().decode(synthetic))
+
+
+def test_latent_smote_trains_or_reuses_bagans_autoencoder(small_mnist, tmp_path):
+    from csacgan.sampler import BAGANSampler, LatentSMOTE
+    X, y = small_mnist
+    X_res, _ = LatentSMOTE(autoencoder_epochs=1, batch_size=16, random_state=0).fit_resample(X, y)
+    assert len(X_res) == 180 and X_res[len(X):].std() > 0
+    run = tmp_path / "bagan"
+    BAGANSampler(work_dir=str(run), **TINY).fit_resample(X, y)
+    sampler = LatentSMOTE.from_run(run, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [60, 60, 60]
+    with pytest.raises(FileNotFoundError, match="autoencoder.pt"):
+        LatentSMOTE.from_run(tmp_path)
+
+
+def test_gan_sampler_from_a_trained_run(small_mnist, tmp_path):
+    X, y = small_mnist
+    run = tmp_path / "acgan"
+    ACGANSampler(work_dir=str(run), **TINY).fit_resample(X, y)
+    X_res, y_res = ACGANSampler.from_run(run, random_state=0).fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [60, 60, 60]

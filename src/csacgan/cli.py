@@ -66,6 +66,23 @@ def _classes(text: str) -> list[int | str]:
     return [int(v) if v.lstrip("-").isdigit() else v for v in values]
 
 
+IMBALANCE_KINDS = ("step", "linear", "exponential", "none")
+
+
+def _imbalance(text: str):
+    """An imbalance kind, or per-class counts (a list) from "4000,2000,..." or "deepsmote"."""
+    from .data.imbalance import DEEPSMOTE_COUNTS
+    if text in IMBALANCE_KINDS:
+        return text
+    if text == "deepsmote":
+        return list(DEEPSMOTE_COUNTS)
+    parts = [v.strip() for v in text.split(",")]
+    if len(parts) >= 2 and all(p.isdigit() for p in parts):
+        return [int(p) for p in parts]
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(IMBALANCE_KINDS)}, deepsmote, or per-class "
+                                     f"counts such as 4000,2000,1000; got {text!r}")
+
+
 def _bool(text: str) -> bool:
     if text.lower() in ("1", "true", "yes", "on"):
         return True
@@ -121,10 +138,16 @@ def _add_train(sub) -> None:
                        "minority class removed (the paper's other reading: 0.6, 0.8, 0.95)")
     g.add_argument("--max-per-class", type=_option("max_per_class"), default=d.max_per_class,
                    help="cap per class applied first (paper section 3.1: 5000)")
-    g.add_argument("--imbalance", choices=["step", "linear", "exponential", "none"], default=d.imbalance,
-                   help="none: keep the data as given (only --max-per-class applies; the default for "
-                        "imagefolder and npz, step otherwise); exponential: long-tailed as in CIFAR-10-LT "
-                        "(--imbalance-ratio 100 --minority 9 gives Cao et al.'s counts)")
+    g.add_argument("--validation-fraction", type=_option("validation_fraction"), default=d.validation_fraction,
+                   help="keep this stratified share of the imbalanced set out of training (csacgan "
+                        "downstream trains its GANs so, and stops its classifiers early on that share)")
+    g.add_argument("--imbalance", type=_imbalance, default=d.imbalance, metavar="KIND|COUNTS",
+                   help="step, linear, exponential, none, or per-class counts: none keeps the data as "
+                        "given (only --max-per-class applies; the default for imagefolder and npz, step "
+                        "otherwise); exponential: long-tailed as in CIFAR-10-LT (--imbalance-ratio 100 "
+                        "--minority 9 gives Cao et al.'s counts); counts, one per class in class order, "
+                        "e.g. 4000,2000,1000,750,500,350,200,100,60,40 (DeepSMOTE's; 'deepsmote' is "
+                        "short for it)")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=_option("epochs"), default=None, help=f"epochs in total (default {d.epochs})")
     t.add_argument("--max-steps", type=_option("max_steps"), help="stop after this many optimizer steps (smoke runs)")
@@ -204,6 +227,8 @@ def _cmd_train(args) -> None:
             sys.exit("csacgan train: --out RUN_DIR is required (or --resume RUN_DIR)")
         given = vars(args)
         values = {f.name: given[f.name] for f in fields(TrainConfig) if given.get(f.name) is not None}
+        if isinstance(args.imbalance, list):
+            values.update(imbalance="counts", class_counts=args.imbalance)
         values.update(imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
                       g_batch_norm=not args.no_g_batch_norm, progress=not args.no_progress,
                       method_options={k: given[k] for k in METHOD_FLAGS if given.get(k) is not None})
@@ -302,6 +327,52 @@ def _cmd_reproduce(args) -> None:
     print(f"report: {path}")
 
 
+def _add_downstream(sub) -> None:
+    from .experiments.downstream import CLASSIFIERS, PROTOCOLS, Settings
+    from .sampler import SAMPLERS
+    d = Settings(out="")
+    p = sub.add_parser("downstream", help="train a classifier on each sampler's rebalanced set and score "
+                       "it on the real test set (ACSA, GM, macro-F1), paired over seeds",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Does adding generated images beat doing nothing, random oversampling, a "
+                                   "class-weighted loss, SMOTE and latent SMOTE? Writes OUT/downstream.json "
+                                   "and OUT/report.md; resumable (run the same command again).")
+    p.add_argument("--out", required=True, help="study folder (GANs in OUT/gans/)")
+    p.add_argument("--protocol", choices=PROTOCOLS, default=d.protocol,
+                   help="paper: one minority class at rho 20/40/190; deepsmote: counts 4000 ... 40 (ratio 100); "
+                        "given: users' data as it is")
+    from .data import DATASETS
+    p.add_argument("--dataset", choices=[k for k in DATASETS if k != "arrays"], default=d.dataset)
+    p.add_argument("--data-dir", help="the dataset's folder or file")
+    p.add_argument("--samplers", type=lambda t: [v.strip() for v in t.split(",") if v.strip()],
+                   default=d.samplers, help=f"comma-separated, from {', '.join(SAMPLERS)}")
+    p.add_argument("--seeds", type=_bounded(int, 1), default=d.seeds)
+    p.add_argument("--levels", type=lambda t: t.split(","), help="only these levels (e.g. rho190)")
+    p.add_argument("--minority", type=_classes, default=d.minority, help="the paper protocol's minority class")
+    p.add_argument("--classifier", choices=CLASSIFIERS, default=d.classifier,
+                   help="small-cnn: two convolutions (CPU); resnet18: ResNet-18 as DeepSMOTE used (GPU)")
+    p.add_argument("--gan-epochs", type=_bounded(int, 1), help="GAN training epochs (default: 8 for paper, "
+                   "30 for deepsmote)")
+    p.add_argument("--max-steps", type=_bounded(int, 1), default=d.max_steps, help="classifier steps at most")
+    p.add_argument("--check-every", type=_bounded(int, 1), default=d.check_every)
+    p.add_argument("--patience", type=_bounded(int, 1), default=d.patience)
+    p.add_argument("--jobs", type=_bounded(int, 1), default=d.jobs, help="classifiers trained at once")
+    p.add_argument("--quick", action="store_true", help="a tiny version in about a minute")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_downstream)
+
+
+def _cmd_downstream(args) -> None:
+    from .experiments.downstream import Settings, downstream
+    s = Settings(out=args.out, dataset=args.dataset, data_dir=args.data_dir, protocol=args.protocol,
+                 samplers=args.samplers, seeds=args.seeds, classifier=args.classifier, levels=args.levels,
+                 minority=args.minority, gan_epochs=args.gan_epochs, max_steps=args.max_steps,
+                 check_every=args.check_every, patience=args.patience, quick=args.quick, jobs=args.jobs,
+                 progress=not args.no_progress)
+    path = downstream(s)
+    print(f"wrote {path} and {path.parent / 'report.md'}")
+
+
 def _add_evaluate(sub) -> None:
     from .metrics import METRICS
     p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
@@ -348,6 +419,7 @@ def main(argv=None) -> None:
     _add_augment(sub)
     _add_reproduce(sub)
     _add_evaluate(sub)
+    _add_downstream(sub)
     args = parser.parse_args(argv)
     from .data import DataError
     from .data.imbalance import ImbalanceError

@@ -89,3 +89,61 @@ def predict(model: nn.Module, images_uint8: torch.Tensor, batch_size: int = 2000
     with autocast():
         return torch.cat([model(normalise(images_uint8[s:s + batch_size])).argmax(1)
                           for s in range(0, len(images_uint8), batch_size)])
+
+
+def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, score: Callable, *,
+                       seed: int, max_steps: int, check_every: int, patience: int, batch_size: int = 128,
+                       lr: float = 1e-3, class_weights: torch.Tensor | None = None, progress: bool = False,
+                       desc: str = "classifier") -> dict:
+    """Train until ``score(model)`` (higher is better, e.g. balanced accuracy on a validation
+    split) has not improved for ``patience`` checks, one check every ``check_every`` steps,
+    at most ``max_steps``; the model ends with the weights of its best check.
+
+    Adam with a cosine decay of ``lr`` over ``max_steps``; every batch is shifted by up to 2
+    pixels (the augmentation). Returns {"best_step", "best_score", "steps", "checks"}.
+    """
+    import copy
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt = Adam(model.parameters(), lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max_steps)
+    autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
+    batch_size = min(batch_size, len(images))
+    order, position = torch.randperm(len(images), generator=g), 0
+    best = {"best_step": 0, "best_score": float("-inf"), "steps": 0, "checks": []}
+    best_state, waited = None, 0
+
+    def batches(n):
+        nonlocal order, position
+        for _ in range(n):
+            if position + batch_size > len(order):
+                order, position = torch.randperm(len(images), generator=g), 0
+            idx = order[position:position + batch_size]
+            position += batch_size
+            yield _random_shift(normalise(images[idx]), g), labels[idx]
+
+    def error(batch):
+        x, y = batch
+        return F.cross_entropy(model(x).float(), y, weight=class_weights)
+
+    from tqdm.auto import tqdm
+    bar = tqdm(total=max_steps, desc=desc, disable=not progress, unit="step", leave=False, dynamic_ncols=True)
+    while best["steps"] < max_steps and waited < patience:
+        n = min(check_every, max_steps - best["steps"])
+        model.train()
+        fit(error, batches(n), opt, scheduler=sched, autocast=autocast)
+        best["steps"] += n
+        bar.update(n)
+        model.eval()
+        value = float(score(model))
+        best["checks"].append([best["steps"], round(value, 5)])
+        if value > best["best_score"]:
+            best.update(best_step=best["steps"], best_score=value)
+            best_state, waited = copy.deepcopy(model.state_dict()), 0
+        else:
+            waited += 1
+        bar.set_postfix(score=f"{value:.4f}", best=f"{best['best_score']:.4f}")
+    bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    return best

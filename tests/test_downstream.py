@@ -1,0 +1,81 @@
+"""csacgan downstream: the classifier recipe, the paired statistics and the quick study."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_train_until_stable_keeps_the_best_check_and_stops():
+    """A scripted score that peaks at the 2nd check: training stops after `patience` worse
+    checks and the model ends with the weights it had at the peak."""
+    from csacgan.fit import train_until_stable
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 2))
+    images = torch.randint(0, 255, (64, 1, 4, 4), dtype=torch.uint8)
+    labels = torch.arange(64) % 2
+    scores, seen = iter([0.5, 0.9, 0.7, 0.6, 0.8, 1.0]), []
+
+    def score(m):
+        seen.append(m[1].weight.detach().clone())
+        return next(scores)
+
+    result = train_until_stable(model, images, labels, score, seed=0, max_steps=100, check_every=5, patience=3,
+                                batch_size=16)
+    assert result["best_step"] == 10 and result["best_score"] == 0.9 and result["steps"] == 25
+    assert [c[1] for c in result["checks"]] == [0.5, 0.9, 0.7, 0.6, 0.8]
+    assert torch.equal(model[1].weight, seen[1]) and not torch.equal(seen[1], seen[-1])
+
+
+def test_scores_and_paired_differences():
+    from csacgan.experiments.downstream import paired, test_scores
+    y = np.array([0, 0, 1, 1, 2, 2])
+    got = test_scores(y, np.array([0, 1, 1, 1, 2, 2]), 3, [0])
+    assert got["acsa"] == pytest.approx((0.5 + 1 + 1) / 3) and got["minority_recall"] == 0.5
+    assert got["gm"] == pytest.approx(0.5 ** (1 / 3)) and got["recall"] == [0.5, 1.0, 1.0]
+    state = {"cells": {f"L/{s}/{k}": {"level": "L", "sampler": s, "seed": k, "acsa": v}
+                       for s, values in {"none": [0.8, 0.7, 0.9], "smote": [0.85, 0.7, 0.95]}.items()
+                       for k, v in enumerate(values)}}
+    d = paired(state, "L", "smote", "none")
+    assert d["mean"] == pytest.approx(0.1 / 3) and d["wins"] == 2 and d["n"] == 3
+    assert d["std"] == pytest.approx(np.std([0.05, 0.0, 0.05], ddof=1)) and 0 < d["p"] < 1
+
+
+def test_quick_downstream_writes_every_cell(tmp_path, mnist_path, capsys):
+    from csacgan.cli import main
+    from csacgan.sampler import SAMPLERS
+    out = tmp_path / "study"
+    main(["downstream", "--quick", "--protocol", "deepsmote", "--out", str(out), "--data-dir", str(mnist_path),
+          "--seeds", "2", "--no-progress"])
+    state = json.loads((out / "downstream.json").read_text())
+    assert state["levels"]["deepsmote"]["train_counts"] == [360, 180, 90, 67, 45, 31, 18, 9, 5, 3]
+    assert sorted(state["cells"]) == sorted(f"deepsmote/{s}/{k}" for s in SAMPLERS for k in range(2))
+    for cell in state["cells"].values():
+        assert 0 <= cell["acsa"] <= 1 and 0 <= cell["gm"] <= 1 and len(cell["recall"]) == 10
+        assert cell["steps"] <= 60
+        big = cell["sampler"] not in ("none", "class-weight")
+        assert cell["train_images"] == (3600 if big else 808)
+    # the GANs were trained on the training split only: the same indices
+    config = json.loads((out / "gans" / "acgan-deepsmote-s0" / "config.json").read_text())
+    assert config["imbalance"]["counts"] == [360, 180, 90, 67, 45, 31, 18, 9, 5, 3]
+    report = (out / "report.md").read_text()
+    assert report.count("\n| ") == 1 + len(SAMPLERS) and "latent-smote" in report
+    mtime = (out / "downstream.json").stat().st_mtime_ns
+    main(["downstream", "--quick", "--protocol", "deepsmote", "--out", str(out), "--data-dir", str(mnist_path),
+          "--seeds", "2", "--no-progress"])  # everything done: nothing trained again
+    again = json.loads((out / "downstream.json").read_text())
+    assert again["cells"] == state["cells"]
+    assert (out / "downstream.json").stat().st_mtime_ns >= mtime
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_bad_requests_are_clear(tmp_path):
+    from csacgan.experiments.downstream import Settings
+    with pytest.raises(ValueError, match="unknown sampler"):
+        Settings(out=str(tmp_path), samplers=["gamo"]).resolved()
+    with pytest.raises(ValueError, match="level"):
+        Settings(out=str(tmp_path), protocol="paper", levels=["rho7"]).resolved()
