@@ -128,6 +128,24 @@ def test_npz_augment_keeps_arrays_and_flags_synthetic(tmp_path, capsys):
         assert sum(1 for _ in f) == 121
 
 
+def test_augment_with_smote_instead_of_the_generator(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 255, (70, 28, 28), dtype=np.uint8)
+    labels = np.array([7] * 10 + [3] * 60)
+    np.savez(tmp_path / "mine.npz", images=images, labels=labels)
+    run, out = tmp_path / "run", tmp_path / "out"
+    main(["train", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"), "--max-steps", "1",
+          "--out", str(run), *NARROW])
+    main(["augment", "--run", str(run), "--out", str(out), "--sampler", "smote", "--seed", "1"])
+    result = np.load(out / "mine-rebalanced.npz")
+    assert np.array_equal(result["images"][:70], images) and (result["labels"] == 7).sum() == 60
+    new = result["images"][70:].astype(int)
+    rare = images[labels == 7].astype(int)
+    assert (new >= rare.min(0) - 1).all() and (new <= rare.max(0) + 1).all()  # blends of rare originals
+    summary = json.loads((out / "augment.json").read_text())
+    assert summary["method"].startswith("PixelSMOTE") and summary["generated"] == {"3": 0, "7": 50}
+
+
 def _cifar_batches(folder, per_class=12):
     """Files in CIFAR-10's python format (random pixels): data_batch_1..5, test_batch, batches.meta."""
     rng = np.random.default_rng(0)

@@ -99,8 +99,12 @@ def _originals(cfg: TrainConfig, data_dir):
 
 
 def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "auto", seed: int = 0,
-            data_dir: str | None = None) -> dict:
-    """Write the rebalanced copy; returns the summary written to ``augment.json``."""
+            data_dir: str | None = None, sampler=None) -> dict:
+    """Write the rebalanced copy; returns the summary written to ``augment.json``.
+
+    ``sampler``: instead of the run's generator, an over-sampler with imbalanced-learn's
+    ``fit_resample`` (any of :mod:`csacgan.sampler`'s) fitted on the run's training images
+    as the run saw them; its new images are the ones written."""
     from imblearn.utils import check_sampling_strategy
 
     from .runtime import environment
@@ -126,9 +130,13 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
     names = np.array(classes, dtype=object)[codes].astype(str)
     wanted = check_sampling_strategy(parse_strategy(strategy, list(classes)), names, "over-sampling")
     labels = torch.tensor([classes.index(c) for c, n in wanted.items() for _ in range(n)], dtype=torch.long)
-    generated = sample(generator, labels, seed=seed).numpy() if len(labels) else None
+    if sampler is not None:
+        generated, weights = _from_sampler(sampler, cfg, labels)
+    else:
+        generated, weights = (sample(generator, labels, seed=seed).numpy() if len(labels) else None), None
     run_name = run_dir.resolve().name
-    meta = dict(run=str(run_dir.resolve()), seed=seed, method=cfg.method, step=ckpt["global_step"])
+    source = cfg.method if sampler is None else _sampler_name(sampler)
+    meta = dict(run=str(run_dir.resolve()), seed=seed, method=source, step=ckpt["global_step"])
 
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed augment to this --out
@@ -146,12 +154,13 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
             writer.writerows(rows)
         before = np.bincount(codes, minlength=len(classes))
         added = np.bincount(labels.numpy(), minlength=len(classes))
-        summary = {"run": meta["run"], "method": cfg.method, "step": ckpt["global_step"], "seed": seed,
+        summary = {"run": meta["run"], "method": source, "step": ckpt["global_step"], "seed": seed,
                    "strategy": strategy if isinstance(strategy, (str, float, int)) else dict(strategy),
                    "format": fmt, "source": [str(p) for p in _source_paths(kind, payload)],
                    "counts_before": dict(zip(classes, before.tolist())),
                    "generated": dict(zip(classes, added.tolist())),
                    "counts_after": dict(zip(classes, (before + added).tolist())),
+                   "class_weight": None if weights is None else dict(zip(classes, map(float, weights))),
                    "environment": environment()}
         write_json(summary, tmp / "augment.json")
         if out.exists():
@@ -161,6 +170,31 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return summary
+
+
+def _sampler_name(sampler) -> str:
+    return f"{type(sampler).__name__}({sampler.get_params()})" if hasattr(sampler, "get_params") \
+        else type(sampler).__name__
+
+
+def _from_sampler(sampler, cfg: TrainConfig, labels: torch.Tensor):
+    """(uint8 new images in ``labels``' order or None, the sampler's class weights) of a
+    sampler fitted on the run's training images (class indices as labels)."""
+    data, indices, _ = prepare_data(cfg)
+    images, y = data.train_images[indices].numpy(), data.train_labels[indices].numpy()
+    counts = np.bincount(y, minlength=data.num_classes)
+    added = np.bincount(labels.numpy(), minlength=data.num_classes)
+    sampler.set_params(sampling_strategy={c: int(counts[c] + added[c]) for c in range(data.num_classes)
+                                          if added[c] > 0 and counts[c] > 0})
+    X_res, y_res = sampler.fit_resample(images, y)
+    new, new_y = X_res[len(y):], y_res[len(y):]
+    weights = sampler.class_weight(y) if hasattr(sampler, "class_weight") else None
+    if not len(labels):
+        return None, weights
+    if np.bincount(new_y, minlength=data.num_classes).tolist() != added.tolist():
+        raise ValueError(f"{type(sampler).__name__} cannot make the images asked for (it adds none)")
+    order = np.concatenate([np.flatnonzero(new_y == c) for c in dict.fromkeys(labels.tolist())])
+    return new[order], weights
 
 
 def _source_paths(kind, payload) -> list[Path]:

@@ -274,12 +274,22 @@ def _add_augment(sub) -> None:
                    help="auto: the dataset's own layout (npz for mnist, fashion-mnist and cifar10)")
     p.add_argument("--seed", type=_bounded(int, 0), default=0, help="seed of the generated images")
     p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
+    p.add_argument("--sampler", default="generator", choices=["generator", "random", "smote", "latent-smote"],
+                   help="where the new images come from: the run's generator, or an over-sampler fitted on "
+                        "the run's training images (latent-smote uses a BAGAN run's autoencoder, else trains one)")
     p.set_defaults(func=_cmd_augment)
 
 
 def _cmd_augment(args) -> None:
     from .augment import augment
-    summary = augment(args.run, args.out, args.strategy, args.fmt, args.seed, args.data_dir)
+    sampler = None
+    if args.sampler != "generator":
+        from .sampler import SAMPLERS, LatentSMOTE
+        if args.sampler == "latent-smote" and (Path(args.run) / "autoencoder.pt").is_file():
+            sampler = LatentSMOTE.from_run(args.run, random_state=args.seed)
+        else:
+            sampler = SAMPLERS[args.sampler](random_state=args.seed)
+    summary = augment(args.run, args.out, args.strategy, args.fmt, args.seed, args.data_dir, sampler=sampler)
     width = max(len(str(c)) for c in summary["counts_before"])
     print(f"{'class':{width}s}  {'before':>7s}  {'generated':>9s}  {'after':>7s}")
     for c, before in summary["counts_before"].items():
