@@ -83,11 +83,12 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
 
 @torch.no_grad()
 def predict(model: nn.Module, images_uint8: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Predicted classes of uint8 images."""
-    autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
+    """Predicted classes of uint8 images (on the model's device; returned on the CPU)."""
+    device = next(model.parameters()).device
+    autocast = autocast_factory(device, pick_precision("auto", device))
     model.eval()
     with autocast():
-        return torch.cat([model(normalise(images_uint8[s:s + batch_size])).argmax(1)
+        return torch.cat([model(normalise(images_uint8[s:s + batch_size].to(device))).argmax(1).cpu()
                           for s in range(0, len(images_uint8), batch_size)])
 
 
@@ -107,7 +108,10 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     torch.manual_seed(seed)
     opt = Adam(model.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max_steps)
-    autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
+    device = next(model.parameters()).device  # the images move there batch by batch
+    autocast = autocast_factory(device, pick_precision("auto", device))
+    if class_weights is not None:
+        class_weights = class_weights.to(device)
     batch_size = min(batch_size, len(images))
     order, position = torch.randperm(len(images), generator=g), 0
     best = {"best_step": 0, "best_score": float("-inf"), "steps": 0, "checks": []}
@@ -120,7 +124,7 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
                 order, position = torch.randperm(len(images), generator=g), 0
             idx = order[position:position + batch_size]
             position += batch_size
-            yield _random_shift(normalise(images[idx]), g), labels[idx]
+            yield _random_shift(normalise(images[idx].to(device)), g), labels[idx].to(device)
 
     def error(batch):
         x, y = batch

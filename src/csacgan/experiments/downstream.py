@@ -199,7 +199,8 @@ def run_cell(job: dict) -> dict:
     weights = sampler.class_weight(y)
     resampled = time.perf_counter() - started
     torch.manual_seed(seed)
-    model = make_classifier(job["classifier"], X.shape[1], K, X.shape[-1])
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = make_classifier(job["classifier"], X.shape[1], K, X.shape[-1]).to(device)
     val_x, val_y = torch.from_numpy(job["val_images"]), job["val_labels"]
 
     def validation_acsa(m):
