@@ -309,6 +309,7 @@ def downstream(settings: Settings, data=None) -> Path:
                 bar.update()
     bar.close()
     write_report(state, out / "report.md")
+    write_figures(state, out)
     return path
 
 
@@ -376,3 +377,37 @@ def write_report(state: dict, path: Path) -> None:
         lines += ["DeepSMOTE's published MNIST ACSA (ResNet-18, their protocol), as commonly transcribed: "
                   + ", ".join(f"{k} {v:.2f}" for k, v in DEEPSMOTE_PUBLISHED_ACSA.items()) + ".", ""]
     path.write_text("\n".join(lines))
+
+
+def write_figures(state: dict, out: Path) -> list[Path]:
+    """OUT/recall-LEVEL.png: each sampler's test recall per class (mean over seeds), the
+    classes ordered by their training count, smallest on the right."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..sampler import SAMPLERS
+    paths = []
+    for level, info in state["levels"].items():
+        cells = [c for c in state["cells"].values() if c["level"] == level]
+        if not cells:
+            continue
+        counts = info["train_counts"]
+        order = sorted(range(len(counts)), key=lambda c: -counts[c])
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for i, name in enumerate(n for n in SAMPLERS if any(c["sampler"] == n for c in cells)):
+            recall = np.mean([c["recall"] for c in cells if c["sampler"] == name], axis=0)
+            ax.plot(range(len(order)), recall[order], marker="o", ms=4, color=f"C{i}", label=name,
+                    ls="--" if name in ("none", "class-weight", "random") else "-")
+        ax.set_xticks(range(len(order)), [f"{c}\n({counts[c]})" for c in order])
+        ax.set_xlabel("class (training images)")
+        ax.set_ylabel("test recall, mean over seeds")
+        ax.set_title(f"{state['settings']['protocol']} protocol, {level}: recall per class")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, ncol=2)
+        fig.tight_layout()
+        path = out / f"recall-{level}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
