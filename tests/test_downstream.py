@@ -79,3 +79,23 @@ def test_bad_requests_are_clear(tmp_path):
         Settings(out=str(tmp_path), samplers=["gamo"]).resolved()
     with pytest.raises(ValueError, match="level"):
         Settings(out=str(tmp_path), protocol="paper", levels=["rho7"]).resolved()
+
+
+def test_given_protocol_on_a_users_npz(tmp_path):
+    """Users' arrays as they are: two samplers, two seeds, every cell and the report."""
+    from csacgan.cli import main
+    rng = np.random.default_rng(0)
+    labels = np.array([0] * 12 + [1] * 60 + [2] * 60)
+    images = (rng.random((len(labels), 28, 28)) * 60 + labels[:, None, None] * 80).astype(np.uint8)
+    test = np.repeat([0, 1, 2], 10)
+    test_images = (rng.random((30, 28, 28)) * 60 + test[:, None, None] * 80).astype(np.uint8)
+    np.savez(tmp_path / "mine.npz", images=images, labels=labels, test_images=test_images, test_labels=test)
+    out = tmp_path / "study"
+    main(["downstream", "--quick", "--protocol", "given", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"),
+          "--samplers", "none,smote,acgan", "--seeds", "2", "--out", str(out), "--no-progress"])
+    state = json.loads((out / "downstream.json").read_text())
+    assert state["levels"]["given"]["train_counts"] == [11, 54, 54]
+    assert state["levels"]["given"]["validation_counts"] == [1, 6, 6]
+    assert len(state["cells"]) == 6 and all(c["acsa"] > 0.9 for c in state["cells"].values())
+    assert state["cells"]["given/smote/0"]["added"] == [43, 0, 0]
+    assert (out / "recall-given.png").is_file()
