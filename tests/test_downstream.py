@@ -99,3 +99,19 @@ def test_given_protocol_on_a_users_npz(tmp_path):
     assert len(state["cells"]) == 6 and all(c["acsa"] > 0.9 for c in state["cells"].values())
     assert state["cells"]["given/smote/0"]["added"] == [43, 0, 0]
     assert (out / "recall-given.png").is_file()
+
+
+def test_gan_seeds_train_several_gans_on_the_same_split(tmp_path, mnist_path):
+    from csacgan.cli import main
+    out = tmp_path / "study"
+    args = ["downstream", "--quick", "--out", str(out), "--data-dir", str(mnist_path), "--samplers", "acgan",
+            "--seeds", "2", "--no-progress"]
+    main(args)
+    first = json.loads((out / "downstream.json").read_text())["cells"]
+    assert [first[f"deepsmote/acgan/{k}"]["gan_seed"] for k in range(2)] == [0, 0]
+    main(args + ["--gan-seeds", "2"])  # seed 1 now samples GAN 1: made again; seed 0 kept
+    cells = json.loads((out / "downstream.json").read_text())["cells"]
+    assert cells["deepsmote/acgan/0"] == first["deepsmote/acgan/0"] and cells["deepsmote/acgan/1"]["gan_seed"] == 1
+    data = [json.loads((out / "gans" / f"acgan-deepsmote-s{k}" / "config.json").read_text()) for k in range(2)]
+    assert data[0]["data"]["kept_indices_md5"] == data[1]["data"]["kept_indices_md5"]
+    assert [d["config"]["seed"] for d in data] == [0, 1]

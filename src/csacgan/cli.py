@@ -363,6 +363,8 @@ def _add_downstream(sub) -> None:
                    help="small-cnn: two convolutions (CPU); resnet18: ResNet-18 as DeepSMOTE used (GPU)")
     p.add_argument("--gan-epochs", type=_bounded(int, 1), help="GAN training epochs (default: 8 for paper, "
                    "30 for deepsmote)")
+    p.add_argument("--gan-seeds", type=_bounded(int, 1), default=d.gan_seeds, help="GANs trained per method and "
+                   "level (seeds 0..N-1, same data); seed k samples GAN k %% N, so the spread includes GAN training")
     p.add_argument("--max-steps", type=_bounded(int, 1), default=d.max_steps, help="classifier steps at most")
     p.add_argument("--check-every", type=_bounded(int, 1), default=d.check_every)
     p.add_argument("--patience", type=_bounded(int, 1), default=d.patience)
@@ -376,7 +378,7 @@ def _cmd_downstream(args) -> None:
     from .experiments.downstream import Settings, downstream
     s = Settings(out=args.out, dataset=args.dataset, data_dir=args.data_dir, protocol=args.protocol,
                  samplers=args.samplers, seeds=args.seeds, classifier=args.classifier, levels=args.levels,
-                 minority=args.minority, gan_epochs=args.gan_epochs, max_steps=args.max_steps,
+                 minority=args.minority, gan_epochs=args.gan_epochs, gan_seeds=args.gan_seeds, max_steps=args.max_steps,
                  check_every=args.check_every, patience=args.patience, quick=args.quick, jobs=args.jobs,
                  progress=not args.no_progress)
     path = downstream(s)

@@ -26,7 +26,7 @@ USER_DATASETS = ("imagefolder", "npz", "arrays")
 RANGES = {
     "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 1, None),
     "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
-    "seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
+    "seed": (int, 0, 2**31 - 1), "data_seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
     "validation_fraction": (float, 0, 1, True, False),
     "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
     "g_ema": (float, 0, 1, True, False), "d_dropout": (float, 0, 1, True, False), "lecam": (float, 0, None),
@@ -98,6 +98,7 @@ class TrainConfig:
     imbalance: str | None = None         # None: "none" for users' data (imagefolder, npz), else "step"
     class_counts: list[int] | None = None  # imbalance "counts": images kept of each class, in class order
     validation_fraction: float = 0.0     # a stratified share of the imbalanced set kept out of training
+    data_seed: int | None = None         # seed of the imbalanced subsample and that share; None: seed
                                          # (csacgan downstream: its classifiers' early-stopping split)
     # training
     epochs: int = 8

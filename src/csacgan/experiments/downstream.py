@@ -64,6 +64,7 @@ class Settings:
     levels: list | None = None          # e.g. ["rho190"]; None: every level of the protocol
     minority: list = field(default_factory=lambda: [0])
     gan_epochs: int | None = None       # None: GAN_EPOCHS[protocol]
+    gan_seeds: int = 1                  # GANs per method and level; seed k samples GAN k % gan_seeds
     max_steps: int = 4000               # classifier steps of 128 images at most
     check_every: int = 250
     patience: int = 4
@@ -81,6 +82,8 @@ class Settings:
         unknown = [n for n in s.samplers if n not in SAMPLERS]
         if unknown or not s.samplers:
             raise ValueError(f"unknown sampler(s) {unknown}; choose from {', '.join(SAMPLERS)}")
+        if s.gan_seeds < 1:
+            raise ValueError(f"--gan-seeds must be at least 1, got {s.gan_seeds}")
         if s.seeds < 1:
             raise ValueError(f"--seeds must be at least 1, got {s.seeds}")
         if s.quick:  # a tiny version of the same work, for tests and a first look
@@ -126,19 +129,19 @@ def split(s: Settings, level: str, data=None):
 TINY_NETS = dict(g_channels=[16, 8, 8, 8, 4], d_channels=[8, 8, 16, 16], batch_size=16, max_steps=3)
 
 
-def gan_run(s: Settings, level: str, method: str, data) -> Path:
-    """The GAN of ``method`` trained on the level's training split, in OUT/gans/ (trained,
-    or resumed to ``gan_epochs``)."""
+def gan_run(s: Settings, level: str, method: str, data, gan_seed: int = 0) -> Path:
+    """The GAN of ``method`` trained with seed ``gan_seed`` on the level's training split
+    (split seed 0 whatever the GAN's seed), in OUT/gans/ (trained, or resumed to ``gan_epochs``)."""
     from ..checkpoint import load_checkpoint
     from ..train import resume, train
-    run = Path(s.out) / "gans" / f"{method}-{level}-s{SPLIT_SEED}"
+    run = Path(s.out) / "gans" / f"{method}-{level}-s{gan_seed}"
     if (run / "checkpoint.pt").is_file():
         ckpt = load_checkpoint(run)
         if ckpt["epoch"] < s.gan_epochs and not s.quick:
             resume(run, epochs=s.gan_epochs, progress=s.progress, data_dir=s.data_dir)
         return run
     cfg = level_config(s, level, method=method, out=str(run), epochs=s.gan_epochs, validation_fraction=VALIDATION,
-                       progress=s.progress, **(TINY_NETS if s.quick else {}))
+                       seed=gan_seed, data_seed=SPLIT_SEED, progress=s.progress, **(TINY_NETS if s.quick else {}))
     if method == "bagan" and s.quick:
         cfg.method_options = {"autoencoder_epochs": 1}
     return train(cfg, data=data)
@@ -160,7 +163,8 @@ def autoencoder_dir(s: Settings, level: str, data, train_idx) -> Path:
 def make_sampler(name: str, seed: int, prepared: dict):
     from ..sampler import GAN_SAMPLERS, SAMPLERS, Autoencoder
     if name in GAN_SAMPLERS:
-        return SAMPLERS[name].from_run(prepared[name], random_state=seed)
+        runs = prepared[name]
+        return SAMPLERS[name].from_run(runs[seed % len(runs)], random_state=seed)
     if name == "latent-smote":
         return SAMPLERS[name](autoencoder=Autoencoder.load(Path(prepared[name]) / "autoencoder.pt"),
                               random_state=seed)
@@ -212,7 +216,9 @@ def run_cell(job: dict) -> dict:
                                 class_weights=None if weights is None else torch.tensor(weights, dtype=torch.float32),
                                 desc=f"{job['level']} {name} seed {seed}")
     pred = predict(model, torch.from_numpy(job["test_images"])).numpy()
-    return {**test_scores(job["test_labels"], pred, K, job["minority"]),
+    gan = {"gan_seed": job["seed"] % len(job["prepared"][name])} if name in job["prepared"] and \
+        isinstance(job["prepared"][name], list) else {}
+    return {**test_scores(job["test_labels"], pred, K, job["minority"]), **gan,
             "validation_acsa": fitted["best_score"], "best_step": fitted["best_step"], "steps": fitted["steps"],
             "checks": fitted["checks"], "train_images": int(len(y_res)),
             "added": np.bincount(y_res[len(y):], minlength=K).tolist(),
@@ -229,6 +235,14 @@ def _locked(folder: Path):
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _done(cell: dict | None, name: str, seed: int, gan_seeds: int) -> bool:
+    """A cell is done unless it is missing or sampled another GAN than seed k's (k % gan_seeds)."""
+    from ..sampler import GAN_SAMPLERS
+    if cell is None:
+        return False
+    return name not in GAN_SAMPLERS or cell.get("gan_seed", 0) == seed % gan_seeds
 
 
 def cell_key(level: str, sampler: str, seed: int) -> str:
@@ -257,7 +271,7 @@ def downstream(settings: Settings, data=None) -> Path:
     for level in s.levels:
         data, train_idx, val_idx, summary = split(s, level, data)
         wanted = [(name, seed) for name in s.samplers for seed in range(s.seeds)
-                  if cell_key(level, name, seed) not in state["cells"]]
+                  if not _done(state["cells"].get(cell_key(level, name, seed)), name, seed, s.gan_seeds)]
         state["levels"][level] = {"imbalance": summary.to_dict(), "train_counts": torch.bincount(
             data.train_labels[train_idx], minlength=data.num_classes).tolist(), "validation_counts": torch.bincount(
             data.train_labels[val_idx], minlength=data.num_classes).tolist()}
@@ -267,7 +281,7 @@ def downstream(settings: Settings, data=None) -> Path:
         from ..sampler import GAN_SAMPLERS
         for name in sorted({n for n, _ in wanted}):
             if name in GAN_SAMPLERS:
-                prepared[name] = str(gan_run(s, level, name, data))
+                prepared[name] = [str(gan_run(s, level, name, data, k)) for k in range(s.gan_seeds)]
             elif name == "latent-smote":
                 prepared[name] = str(autoencoder_dir(s, level, data, train_idx))
         common = dict(level=level, num_classes=data.num_classes, prepared=prepared, classifier=s.classifier,
@@ -372,6 +386,16 @@ def write_report(state: dict, path: Path) -> None:
             diff = (f"{100 * d['mean']:+.2f} +- {100 * d['std']:.2f}", f"{d['wins']}/{d['n']}",
                     "" if d["p"] is None else f"{d['p']:.3f}") if d else ("", "", "")
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {' | '.join(diff)} | {row['acsa'][2]} |")
+        pairs = [(a, b) for a, b in (("cs-acgan", "acgan"), ("cs-acgan", "bagan"), ("random", "class-weight"),
+                                     ("smote", "random"), ("latent-smote", "smote"))
+                 if a in table[level] and b in table[level]]
+        if pairs:
+            lines += ["", "Paired ACSA differences on the same seeds (mean +- std, wins / n, paired t-test p):", ""]
+            for a, b in pairs:
+                d = paired(state, level, a, b)
+                p = "" if d["p"] is None else f", p {d['p']:.3f}"
+                lines.append(f"- {a} - {b}: {100 * d['mean']:+.2f} +- {100 * d['std']:.2f} points, "
+                             f"{d['wins']}/{d['n']}{p}")
         lines.append("")
     if s["protocol"] == "deepsmote":
         lines += ["DeepSMOTE's published MNIST ACSA (ResNet-18, their protocol), as commonly transcribed: "
