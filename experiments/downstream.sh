@@ -11,6 +11,8 @@ gans=acgan,cs-acgan,bagan
 (
   csacgan downstream --protocol deepsmote --out "$RUNS/deepsmote-mnist" --samplers $simple --no-progress
   csacgan downstream --protocol deepsmote --out "$RUNS/deepsmote-mnist" --samplers $gans --no-progress
+  # a second GAN seed for the two ACGANs: seeds 1 and 3 sample GAN 1
+  csacgan downstream --protocol deepsmote --out "$RUNS/deepsmote-mnist" --samplers acgan,cs-acgan --gan-seeds 2 --no-progress
   for level in rho190 rho20 rho40; do
     csacgan downstream --protocol paper --levels $level --out "$RUNS/paper-mnist" --samplers $simple --no-progress
   done

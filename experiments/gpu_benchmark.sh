@@ -7,11 +7,7 @@
 # Writes $OUT/benchmark.txt (one line per measurement, with the command behind it) and
 # every run's config.json and log.jsonl.
 set -uo pipefail
-OUT=${OUT:-gpu-out}
-mkdir -p "$OUT"
-python3 -m pip install -q -e . 2>&1 | tail -1
-nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
-export CSACGAN_DATA_DIR=${CSACGAN_DATA_DIR:-$PWD/.mnist}
+source "$(dirname "$0")/gpu_setup.sh"
 GPUS=$(python3 -c "import torch; print(torch.cuda.device_count())")
 ips() { python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1]+'/log.jsonl') if 'images_per_s' in l]; print(r[-1]['images_per_s'])" "$1"; }
 run() {  # name, launcher..., -- train options

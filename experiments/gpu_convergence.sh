@@ -9,11 +9,7 @@
 #   bash experiments/gpu_convergence.sh [LIMIT]
 set -uo pipefail
 LIMIT=${1:-480}
-OUT=${OUT:-gpu-out}
-mkdir -p "$OUT"
-python3 -m pip install -q -e . 2>&1 | tail -1
-nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
-export CSACGAN_DATA_DIR=${CSACGAN_DATA_DIR:-$PWD/.mnist}
+source "$(dirname "$0")/gpu_setup.sh"
 timeout "$LIMIT" python3 experiments/convergence.py --out gpu-runs --jobs 1 > "$OUT/study.log" 2>&1
 python3 experiments/convergence.py --out gpu-runs --report "$OUT/convergence" > "$OUT/summary.txt" 2>&1
 tar czf "$OUT/runs.tgz" gpu-runs/*/convergence.json gpu-runs/*/log.jsonl gpu-runs/*/config.json 2>/dev/null

@@ -9,11 +9,7 @@
 #   bash experiments/gpu_downstream.sh [LIMIT]
 set -uo pipefail
 LIMIT=${1:-540}
-OUT=${OUT:-gpu-out}
-mkdir -p "$OUT"
-python3 -m pip install -q -e . 2>&1 | tail -1
-nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
-export CSACGAN_DATA_DIR=${CSACGAN_DATA_DIR:-$PWD/.mnist}
+source "$(dirname "$0")/gpu_setup.sh"
 end=$((SECONDS + LIMIT))
 for study in "deepsmote" "paper --levels rho190"; do
   name=${study%% *}
