@@ -83,8 +83,10 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
 
 @torch.no_grad()
 def predict(model: nn.Module, images_uint8: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Predicted classes of uint8 images (on the model's device; returned on the CPU)."""
-    device = next(model.parameters()).device
+    """Predicted classes of uint8 images (on the model's device, the CPU for one with no
+    parameters; returned on the CPU)."""
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
     autocast = autocast_factory(device, pick_precision("auto", device))
     model.eval()
     with autocast():
