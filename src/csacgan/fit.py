@@ -5,6 +5,7 @@ the augmentation study, and CostSensitive-ACGAN's separate classifier."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Callable, Iterable
 
 import torch
@@ -49,6 +50,28 @@ def _random_shift(x: torch.Tensor, generator: torch.Generator, pad: int = 2) -> 
     return torch.roll(F.pad(x, (pad,) * 4, value=x.min().item()), (dy, dx), (2, 3))[..., pad:-pad, pad:-pad]
 
 
+def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, g: torch.Generator, shift: bool = True,
+             device=None):
+    """Endless shuffled epochs of full batches of normalised uint8 images (drawn with ``g``),
+    each batch shifted by up to 2 pixels unless ``shift`` is False, moved to ``device``."""
+    order, position = torch.randperm(len(images), generator=g), 0
+    while True:
+        if position + batch_size > len(order):
+            order, position = torch.randperm(len(images), generator=g), 0
+        idx = order[position:position + batch_size]
+        position += batch_size
+        x = normalise(images[idx].to(device))
+        yield (_random_shift(x, g) if shift else x), labels[idx].to(device)
+
+
+def _class_error(model: nn.Module, class_weights: torch.Tensor | None):
+    """The (class-weighted) cross-entropy of ``model`` on a batch (x, y)."""
+    def error(batch):
+        x, y = batch
+        return F.cross_entropy(model(x).float(), y, weight=class_weights)
+    return error
+
+
 def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: float,
                      seed: int, batch_size: int = 128, lr: float = 2e-3, progress: bool = True,
                      desc: str = "classifier", class_weights: torch.Tensor | None = None,
@@ -61,22 +84,9 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     opt = Adam(model.parameters(), lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total)
 
-    def batches():  # shuffled epochs of full batches, as many as ``total``, each shifted
-        order, position = torch.randperm(len(images), generator=g), 0
-        for _ in range(total):
-            if position + batch_size > len(order):
-                order, position = torch.randperm(len(images), generator=g), 0
-            idx = order[position:position + batch_size]
-            position += batch_size
-            x = normalise(images[idx])
-            yield (_random_shift(x, g) if shift else x), labels[idx]
-
-    def error(batch):
-        x, y = batch
-        return F.cross_entropy(model(x).float(), y, weight=class_weights)
-
     model.train()
-    fit(error, batches(), opt, scheduler=sched, progress=progress, desc=desc, total=total,
+    fit(_class_error(model, class_weights), itertools.islice(_batches(images, labels, batch_size, g, shift), total),
+        opt, scheduler=sched, progress=progress, desc=desc, total=total,
         autocast=autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu"))))
     return model.eval()
 
@@ -114,30 +124,17 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     autocast = autocast_factory(device, pick_precision("auto", device))
     if class_weights is not None:
         class_weights = class_weights.to(device)
-    batch_size = min(batch_size, len(images))
-    order, position = torch.randperm(len(images), generator=g), 0
+    batches = _batches(images, labels, min(batch_size, len(images)), g, device=device)
+    error = _class_error(model, class_weights)
     best = {"best_step": 0, "best_score": float("-inf"), "steps": 0, "checks": []}
     best_state, waited = None, 0
-
-    def batches(n):
-        nonlocal order, position
-        for _ in range(n):
-            if position + batch_size > len(order):
-                order, position = torch.randperm(len(images), generator=g), 0
-            idx = order[position:position + batch_size]
-            position += batch_size
-            yield _random_shift(normalise(images[idx].to(device)), g), labels[idx].to(device)
-
-    def error(batch):
-        x, y = batch
-        return F.cross_entropy(model(x).float(), y, weight=class_weights)
 
     from tqdm.auto import tqdm
     bar = tqdm(total=max_steps, desc=desc, disable=not progress, unit="step", leave=False, dynamic_ncols=True)
     while best["steps"] < max_steps and waited < patience:
         n = min(check_every, max_steps - best["steps"])
         model.train()
-        fit(error, batches(n), opt, scheduler=sched, autocast=autocast)
+        fit(error, itertools.islice(batches, n), opt, scheduler=sched, autocast=autocast)
         best["steps"] += n
         bar.update(n)
         model.eval()
