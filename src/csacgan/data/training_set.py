@@ -24,7 +24,7 @@ def class_indices(classes, class_names) -> list[int]:
 
 def prepare_data(cfg, data=None):
     """(dataset, kept indices as a tensor, imbalance summary) for a TrainConfig ``cfg``."""
-    data_seed = cfg.seed if getattr(cfg, "data_seed", None) is None else cfg.data_seed
+    data_seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir, image_size=cfg.image_size,
                                                       progress=cfg.progress)
     indices, summary = make_imbalance(
@@ -32,9 +32,9 @@ def prepare_data(cfg, data=None):
         minority_classes=class_indices(cfg.minority, data.class_names),
         imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
         max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=data_seed,
-        counts=getattr(cfg, "class_counts", None))
+        counts=cfg.class_counts)
     indices = torch.from_numpy(indices)
-    if getattr(cfg, "validation_fraction", 0.0):
+    if cfg.validation_fraction:
         indices, _ = validation_split(indices, data.train_labels, cfg.validation_fraction, data_seed)
         summary.counts = torch.bincount(data.train_labels[indices], minlength=data.num_classes).tolist()
     return data, indices, summary

@@ -180,14 +180,16 @@ def make_classifier(kind: str, in_channels: int, num_classes: int, image_size: i
 
 
 def test_scores(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, minority: list[int]) -> dict:
+    """The small classifiers' scores (metrics.small_classifier.scores) in DeepSMOTE's names,
+    with the geometric mean of the per-class recalls (imbalanced-learn's) added."""
     from imblearn.metrics import geometric_mean_score
-    from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
-    recalls = recall_score(y_true, y_pred, labels=list(range(num_classes)), average=None, zero_division=0)
-    return {"acsa": float(balanced_accuracy_score(y_true, y_pred)),
+
+    from ..metrics.small_classifier import scores
+    got = scores(torch.as_tensor(y_true), torch.as_tensor(y_pred), num_classes, minority)
+    return {"acsa": got["balanced_accuracy"],
             "gm": float(geometric_mean_score(y_true, y_pred, average="multiclass")),
-            "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-            "minority_recall": float(np.mean(recalls[minority])) if minority else float("nan"),
-            "recall": [float(r) for r in recalls]}
+            "macro_f1": got["macro_f1"], "minority_recall": got["minority_recall"],
+            "recall": [got["per_class_recall"][str(c)] for c in range(num_classes)]}
 
 
 def run_cell(job: dict) -> dict:
@@ -195,6 +197,7 @@ def run_cell(job: dict) -> dict:
     from sklearn.metrics import balanced_accuracy_score
 
     from ..fit import predict, train_until_stable
+    from ..sampler import GAN_SAMPLERS
     started = time.perf_counter()
     name, seed, K = job["sampler"], job["seed"], job["num_classes"]
     X, y = job["train_images"], job["train_labels"]
@@ -216,8 +219,7 @@ def run_cell(job: dict) -> dict:
                                 class_weights=None if weights is None else torch.tensor(weights, dtype=torch.float32),
                                 desc=f"{job['level']} {name} seed {seed}")
     pred = predict(model, torch.from_numpy(job["test_images"])).numpy()
-    gan = {"gan_seed": job["seed"] % len(job["prepared"][name])} if name in job["prepared"] and \
-        isinstance(job["prepared"][name], list) else {}
+    gan = {"gan_seed": seed % len(job["prepared"][name])} if name in GAN_SAMPLERS else {}
     return {**test_scores(job["test_labels"], pred, K, job["minority"]), **gan,
             "validation_acsa": fitted["best_score"], "best_step": fitted["best_step"], "steps": fitted["steps"],
             "checks": fitted["checks"], "train_images": int(len(y_res)),
@@ -253,6 +255,7 @@ def downstream(settings: Settings, data=None) -> Path:
     """Run (or continue) every cell; returns the path of ``downstream.json``."""
     from ..data import load_dataset
     from ..runtime import environment
+    from ..sampler import GAN_SAMPLERS
     from .grid import process_pool
     s = settings.resolved()
     out = Path(s.out)
@@ -278,7 +281,6 @@ def downstream(settings: Settings, data=None) -> Path:
         if not wanted:
             continue
         prepared = {}
-        from ..sampler import GAN_SAMPLERS
         for name in sorted({n for n, _ in wanted}):
             if name in GAN_SAMPLERS:
                 prepared[name] = [str(gan_run(s, level, name, data, k)) for k in range(s.gan_seeds)]
