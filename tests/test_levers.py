@@ -27,7 +27,7 @@ def test_generator_ema_is_the_average_and_is_what_samplers_use(tmp_path, synthet
 
 
 def test_every_lever_together_resumes_exactly(tmp_path, synthetic_path):
-    levers = dict(g_ema=0.99, d_spectral_norm=True, lecam=0.3, lr_d=4e-4, lr_g=1e-4, method="cs-acgan",
+    levers = dict(g_ema=0.99, d_spectral_norm=True, lecam=0.3, ada_target=0.6, lr_d=4e-4, lr_g=1e-4, method="cs-acgan",
                   max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None)
     straight = train(tiny_config(tmp_path / "a", synthetic_path, **levers))
     part = train(tiny_config(tmp_path / "b", synthetic_path, **{**levers, "max_steps": 30}))
@@ -37,6 +37,7 @@ def test_every_lever_together_resumes_exactly(tmp_path, synthetic_path):
         for name in a[key]:
             assert torch.equal(a[key][name], b[key][name]), (key, name)
     assert a["method"]["lecam"]["anchor_real"] == b["method"]["lecam"]["anchor_real"]
+    assert a["method"]["ada"] == b["method"]["ada"] and a["method"]["ada"]["probability"] > 0
     assert a["opt_d"]["param_groups"][0]["lr"] == 4e-4 and a["opt_g"]["param_groups"][0]["lr"] == 1e-4
 
 

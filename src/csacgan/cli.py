@@ -181,6 +181,10 @@ def _add_train(sub) -> None:
                     help="spectral normalisation of every layer of D (Miyato et al. 2018)")
     lv.add_argument("--lecam", type=_option("lecam"), default=d.lecam, metavar="WEIGHT",
                     help="LeCam regularisation of D (Tseng et al. 2021), e.g. 0.3; 0: none")
+    lv.add_argument("--ada", dest="ada_target", type=_option("ada_target"), default=d.ada_target,
+                    metavar="TARGET", help="adaptive discriminator augmentation (Karras et al. 2020): "
+                    "--diffaugment's transforms (default translation,cutout) applied with a probability "
+                    "adjusted so that E[sign D(real)] stays near TARGET, e.g. 0.6; 0: none")
     c = p.add_argument_group("CostSensitive-ACGAN costs w_c (--method cs-acgan only)")
     c.add_argument("--temperature", "--tau", type=_option("temperature"),
                    help=f"w = softmax(error / tau); the paper uses 1 (default {cs['temperature']})")

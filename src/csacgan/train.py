@@ -76,7 +76,7 @@ class Trainer:
         K = self.data.num_classes
         self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
-                                   lecam=cfg.lecam)
+                                   lecam=cfg.lecam, ada_target=cfg.ada_target)
         held, fraction = indices[:0], self.method.held_out_fraction()
         if fraction:  # real images the method measures but never trains on
             indices, held = hold_out(indices, self.data.train_labels, fraction, cfg.seed)

@@ -15,7 +15,7 @@ from .cost_sensitive import CostSensitiveACGAN
 from .losses import ADVERSARIAL_LOSSES
 
 METHODS = {"acgan": ACGAN, "cs-acgan": CostSensitiveACGAN, "bagan": BAGAN}
-SHARED_OPTIONS = ("adversarial_loss", "fake_class_loss_in_d", "diffaugment", "lecam")
+SHARED_OPTIONS = ("adversarial_loss", "fake_class_loss_in_d", "diffaugment", "lecam", "ada_target")
 
 
 def _method(name: str):

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..distributed import SINGLE
 from ..nets import Discriminator, Generator
+from .ada import AdaptiveAugment
 from .diffaugment import DiffAugment
 from .losses import adversarial_loss as adversarial_loss_factory
 from .regularizers import LeCam
@@ -44,18 +45,22 @@ class ACGAN:
         training, e.g. "translation,cutout"; None for none.
     lecam : weight of LeCam regularisation on D's source logits (methods/regularizers.py);
         0 for none.
+    ada_target : adaptive discriminator augmentation (methods/ada.py): the target of its
+        overfitting heuristic E[sign(D(real))], e.g. 0.6; the ``diffaugment`` policy (default
+        translation and cutout) is then applied with the probability it adjusts. 0 for none.
     """
 
     name = "acgan"
     world = SINGLE  # the ranks of a torchrun run; the trainer sets it
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
-                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0):
+                 fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
+                 ada_target: float = 0.0):
         self.num_classes = num_classes
         self.adversarial_loss = adversarial_loss
         self.source_loss = adversarial_loss_factory(adversarial_loss)  # L_s (methods/losses.py)
         self.fake_class_loss_in_d = fake_class_loss_in_d
-        self.augment = DiffAugment(diffaugment)
+        self.augment = AdaptiveAugment(ada_target, diffaugment) if ada_target else DiffAugment(diffaugment)
         self.lecam = LeCam(lecam) if lecam else None
 
     # -- what subclasses change ------------------------------------------------------
@@ -84,11 +89,24 @@ class ACGAN:
         """Hook given D's class logits of every training step (no gradient)."""
 
     def state_dict(self) -> dict:
-        return {"lecam": self.lecam.state_dict()} if self.lecam else {}
+        state = {"lecam": self.lecam.state_dict()} if self.lecam else {}
+        if isinstance(self.augment, AdaptiveAugment):
+            state["ada"] = self.augment.state_dict()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         if self.lecam:
             self.lecam.load_state_dict(state["lecam"])
+        if isinstance(self.augment, AdaptiveAugment):
+            self.augment.load_state_dict(state["ada"])
+
+    def observe_real_source(self, real_source: torch.Tensor) -> dict:
+        """Adaptive augmentation's overfitting signal: D's real-or-fake logit on the real
+        batch; returns the augmentation probability to log, if it adapts."""
+        if not isinstance(self.augment, AdaptiveAugment):
+            return {}
+        self.augment.observe(real_source, self.world)
+        return {"ada_p": self.augment.probability}
 
     # -- shared losses -----------------------------------------------------------------
     def discriminator_outputs(self, discriminator, real, fake):
@@ -112,7 +130,7 @@ class ACGAN:
             l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels, "d"))
         with torch.no_grad():
             self.observe(real_class, real_labels, fake_class, fake_labels)
-            stats = {
+            stats = {**self.observe_real_source(real_source),
                 "d_source_loss": l_s.item(), "d_class_loss": l_c.item(),
                 "d_real_acc": (real_source > 0).float().mean().item(),
                 "d_fake_acc": (fake_source < 0).float().mean().item(),

@@ -32,9 +32,9 @@ class BAGAN(ACGAN):
     name = "bagan"
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce", fake_class_loss_in_d: bool = True,
-                 diffaugment: str | None = None, lecam: float = 0.0, autoencoder_epochs: int = 3,
-                 autoencoder_lr: float = 1e-3):
-        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam)
+                 diffaugment: str | None = None, lecam: float = 0.0, ada_target: float = 0.0,
+                 autoencoder_epochs: int = 3, autoencoder_lr: float = 1e-3):
+        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target)
         if autoencoder_epochs < 1:
             raise ValueError(f"autoencoder_epochs must be >= 1, got {autoencoder_epochs}")
         self.autoencoder_epochs, self.autoencoder_lr = autoencoder_epochs, autoencoder_lr
@@ -67,13 +67,13 @@ class BAGAN(ACGAN):
         fake_target = torch.full_like(fake_labels, self.num_classes)
         l_real = F.cross_entropy(real_class.float(), real_labels)
         l_fake = F.cross_entropy(fake_class.float(), fake_target)
-        if self.lecam:  # on the K+1 softmax's log-odds of real against fake
-            K = self.num_classes
-            odds = [torch.logsumexp(c.float()[:, :K], 1) - c.float()[:, K] for c in (real_class, fake_class)]
+        K = self.num_classes
+        # D's log-odds of real against fake under its K+1 softmax: its source logit
+        odds = [torch.logsumexp(c.float()[:, :K], 1) - c.float()[:, K] for c in (real_class, fake_class)]
+        if self.lecam:
             l_fake = l_fake + self.lecam(*odds, self.world)
         with torch.no_grad():
-            K = self.num_classes
-            stats = {"d_source_loss": l_fake.item(), "d_class_loss": l_real.item(),
+            stats = {**self.observe_real_source(odds[0]), "d_source_loss": l_fake.item(), "d_class_loss": l_real.item(),
                      "d_real_acc": (real_class.argmax(1) != K).float().mean().item(),
                      "d_fake_acc": (fake_class.argmax(1) == K).float().mean().item(),
                      "d_class_acc_real": (real_class[:, :K].argmax(1) == real_labels).float().mean().item()}

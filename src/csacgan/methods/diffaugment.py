@@ -9,6 +9,8 @@ and are not meant to be differentiated through.
 
 Policies: ``translation`` shifts each image by up to 1/8 of its size, filling with
 the background (-1); ``cutout`` blanks a random square of half the image size.
+``probability`` p < 1 applies each transform to each image with probability p, as
+adaptive discriminator augmentation does (methods/ada.py sets p during training).
 """
 from __future__ import annotations
 
@@ -41,17 +43,24 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
 
 
 class DiffAugment:
-    def __init__(self, policy: str | list[str] | None = None):
+    def __init__(self, policy: str | list[str] | None = None, probability: float = 1.0):
         names = policy.split(",") if isinstance(policy, str) else list(policy or [])
         names = [p.strip() for p in names if p.strip()]
         unknown = [p for p in names if p not in POLICIES]
         if unknown:
             raise ValueError(f"unknown DiffAugment policy {unknown}; choose from {', '.join(POLICIES)}")
-        self.policy = names
+        self.policy, self.probability = names, probability
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.probability
+        if p <= 0:
+            return x
         for name in self.policy:
-            x = translation(x) if name == "translation" else cutout(x)
+            y = translation(x) if name == "translation" else cutout(x)
+            if p < 1:  # each image on its own draw
+                chosen = torch.rand(len(x), 1, 1, 1, device=x.device) < p
+                y = torch.where(chosen, y, x)
+            x = y
         return x
 
     def __bool__(self) -> bool:
