@@ -24,10 +24,10 @@ def test_plan_covers_methods_levels_and_seeds():
         plan("huge")
 
 
-def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, mnist_path, monkeypatch):
+def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, synthetic_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "grid"
-    report = run_grid(out, "quick", data_dir=str(mnist_path), progress=False, overrides=TINY, jobs=2)
+    report = run_grid(out, "quick", data_dir=str(synthetic_path), progress=False, overrides=TINY, jobs=2)
     text = report.read_text()
     for title in ("Table 3", "Table 4", "Table 5", "Beyond the paper"):
         assert f"## {title}" in text
@@ -51,7 +51,7 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, m
     assert not torch.equal(cs["generator"]["fc.weight"], plain["generator"]["fc.weight"])
     # resumable: a second call trains nothing new and rebuilds the same tables
     before = {p: p.stat().st_mtime for p in out.glob("runs/*/checkpoint.pt")}
-    again = run_grid(out, "quick", data_dir=str(mnist_path), progress=False, overrides=TINY,
+    again = run_grid(out, "quick", data_dir=str(synthetic_path), progress=False, overrides=TINY,
                      jobs=1).read_text()
     assert {p: p.stat().st_mtime for p in out.glob("runs/*/checkpoint.pt")} == before
     strip = lambda t: [line for line in t.splitlines() if line.startswith("| ")]

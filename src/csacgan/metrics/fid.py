@@ -9,6 +9,8 @@ sample of real training images, the floor a perfect generator would reach.
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
@@ -54,31 +56,31 @@ def real_reference(ctx: EvalContext) -> tuple[torch.Tensor, torch.Tensor]:
     return ctx.data.train_images[torch.cat(picks)], torch.cat(labels)
 
 
-def _scores(ctx: EvalContext, distance) -> dict:
+def _scores(ctx: EvalContext, distance, name: str) -> dict:
     test_f = ctx.features("test", ctx.data.test_images)
     fake_f = ctx.features("generated", ctx.images)
-    ref_images, ref_labels = real_reference(ctx)
-    ref_f = ctx.features("real_reference", ref_images)
-    out = {"overall": distance(test_f, fake_f), "per_class": {},
-           "real": {"overall": distance(test_f, ref_f), "per_class": {}}}
-    scores, real_scores = [], []
 
     def guarded(real, fake):  # a rare class may have a single test image: no covariance, NaN
         return distance(real, fake) if min(len(real), len(fake)) >= 2 else float("nan")
 
-    for c in range(ctx.num_classes):
-        t = test_f[ctx.data.test_labels == c]
-        scores.append(guarded(t, fake_f[ctx.labels == c]))
-        real_scores.append(guarded(t, ref_f[ref_labels == c]))
-    out["per_class"], out["real"]["per_class"] = per_class(scores), per_class(real_scores)
+    def real_scores() -> dict:  # real data alone: the same for every run a process evaluates
+        ref_images, ref_labels = real_reference(ctx)
+        ref_f = ctx.features("real_reference", ref_images)
+        return {"overall": distance(test_f, ref_f), "per_class": per_class(
+            guarded(test_f[ctx.data.test_labels == c], ref_f[ref_labels == c]) for c in range(ctx.num_classes))}
+
+    counts = tuple(int((ctx.labels == c).sum()) for c in range(ctx.num_classes))
+    out = {"overall": distance(test_f, fake_f), "per_class": per_class(
+        guarded(test_f[ctx.data.test_labels == c], fake_f[ctx.labels == c]) for c in range(ctx.num_classes))}
+    out["real"] = copy.deepcopy(ctx.shared((name + "_real_reference", ctx.seed, counts), real_scores))
     return out
 
 
 @register("fid")
 def fid(ctx: EvalContext) -> dict:
-    return _scores(ctx, frechet_distance)
+    return _scores(ctx, frechet_distance, "fid")
 
 
 @register("kid")
 def kid(ctx: EvalContext) -> dict:
-    return _scores(ctx, lambda r, f: kernel_distance(r, f, ctx.seed))
+    return _scores(ctx, lambda r, f: kernel_distance(r, f, ctx.seed), "kid")
