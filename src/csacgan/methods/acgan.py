@@ -60,7 +60,8 @@ class ACGAN:
         self.adversarial_loss = adversarial_loss
         self.source_loss = adversarial_loss_factory(adversarial_loss)  # L_s (methods/losses.py)
         self.fake_class_loss_in_d = fake_class_loss_in_d
-        self.augment = AdaptiveAugment(ada_target, diffaugment) if ada_target else DiffAugment(diffaugment)
+        self.ada = AdaptiveAugment(ada_target, diffaugment) if ada_target else None
+        self.augment = self.ada if self.ada is not None else DiffAugment(diffaugment)
         self.lecam = LeCam(lecam) if lecam else None
 
     # -- what subclasses change ------------------------------------------------------
@@ -90,23 +91,23 @@ class ACGAN:
 
     def state_dict(self) -> dict:
         state = {"lecam": self.lecam.state_dict()} if self.lecam else {}
-        if isinstance(self.augment, AdaptiveAugment):
-            state["ada"] = self.augment.state_dict()
+        if self.ada is not None:
+            state["ada"] = self.ada.state_dict()
         return state
 
     def load_state_dict(self, state: dict) -> None:
         if self.lecam:
             self.lecam.load_state_dict(state["lecam"])
-        if isinstance(self.augment, AdaptiveAugment):
-            self.augment.load_state_dict(state["ada"])
+        if self.ada is not None:
+            self.ada.load_state_dict(state["ada"])
 
     def observe_real_source(self, real_source: torch.Tensor) -> dict:
         """Adaptive augmentation's overfitting signal: D's real-or-fake logit on the real
         batch; returns the augmentation probability to log, if it adapts."""
-        if not isinstance(self.augment, AdaptiveAugment):
+        if self.ada is None:
             return {}
-        self.augment.observe(real_source, self.world)
-        return {"ada_p": self.augment.probability}
+        self.ada.observe(real_source, self.world)
+        return {"ada_p": self.ada.probability}
 
     # -- shared losses -----------------------------------------------------------------
     def discriminator_outputs(self, discriminator, real, fake):

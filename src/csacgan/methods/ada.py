@@ -41,15 +41,15 @@ class AdaptiveAugment(DiffAugment):
         every ``interval`` steps, move p."""
         local = torch.stack([torch.sign(real_logits.float()).sum(),
                              torch.tensor(float(real_logits.numel()), device=real_logits.device)])
-        total = world.sum(local)
-        self.sign_sum += total[0].item()
-        self.seen += int(round(total[1].item()))
+        sign_sum, seen = world.sum(local).tolist()  # one device sync
+        self.sign_sum += sign_sum
+        self.seen += int(round(seen))
         self.steps += 1
         if self.steps % self.interval == 0:
             r_t = self.sign_sum / max(self.seen, 1)
             step = self.seen / self.speed_images
             self.probability = min(max(self.probability + (step if r_t > self.target else -step), 0.0), 1.0 - 1e-6)
-            self.last_r_t, self.sign_sum, self.seen = r_t, 0.0, 0
+            self.sign_sum, self.seen = 0.0, 0
 
     def state_dict(self) -> dict:
         return {"probability": self.probability, "sign_sum": self.sign_sum, "seen": self.seen, "steps": self.steps}
