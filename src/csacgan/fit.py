@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from pathlib import Path
 from typing import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoint import atomic_save
 from .optim import Adam
 from .runtime import autocast_factory, pick_precision
 
@@ -44,24 +46,32 @@ def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
     return images_uint8.float().div(255).sub(0.5).div(0.5)
 
 
-def _random_shift(x: torch.Tensor, generator: torch.Generator, pad: int = 2) -> torch.Tensor:
-    """Shift every image by up to ``pad`` pixels (one shift per batch: cheap and enough)."""
-    dx, dy = torch.randint(-pad, pad + 1, (2,), generator=generator).tolist()
+SHIFT = 2  # pixels
+
+
+def _random_shift(x: torch.Tensor, dx: int, dy: int, pad: int = SHIFT) -> torch.Tensor:
+    """Shift every image of the batch by (dx, dy) pixels, filling with the background."""
     return torch.roll(F.pad(x, (pad,) * 4, value=x.min().item()), (dy, dx), (2, 3))[..., pad:-pad, pad:-pad]
 
 
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, g: torch.Generator, shift: bool = True,
-             device=None):
+             device=None, skip: int = 0):
     """Endless shuffled epochs of full batches of normalised uint8 images (drawn with ``g``),
-    each batch shifted by up to 2 pixels unless ``shift`` is False, moved to ``device``."""
+    each batch shifted by up to 2 pixels unless ``shift`` is False (one shift per batch:
+    cheap and enough), moved to ``device``. The first ``skip`` batches are drawn but not
+    built: the stream a resumed training continues is the one it left."""
     order, position = torch.randperm(len(images), generator=g), 0
     while True:
         if position + batch_size > len(order):
             order, position = torch.randperm(len(images), generator=g), 0
         idx = order[position:position + batch_size]
         position += batch_size
+        dx, dy = torch.randint(-SHIFT, SHIFT + 1, (2,), generator=g).tolist() if shift else (0, 0)
+        if skip:
+            skip -= 1
+            continue
         x = normalise(images[idx].to(device))
-        yield (_random_shift(x, g) if shift else x), labels[idx].to(device)
+        yield (_random_shift(x, dx, dy) if shift else x), labels[idx].to(device)
 
 
 def _class_error(model: nn.Module, class_weights: torch.Tensor | None):
@@ -75,19 +85,48 @@ def _class_error(model: nn.Module, class_weights: torch.Tensor | None):
 def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: float,
                      seed: int, batch_size: int = 128, lr: float = 2e-3, progress: bool = True,
                      desc: str = "classifier", class_weights: torch.Tensor | None = None,
-                     shift: bool = True) -> nn.Module:
-    """Adam with a one-cycle schedule; uint8 images are normalised per batch."""
+                     shift: bool = True, checkpoint: Path | None = None, checkpoint_every: int = 50) -> nn.Module:
+    """Adam with a one-cycle schedule; uint8 images are normalised per batch.
+
+    With ``checkpoint`` (a file) the model, optimizer, schedule and step are saved there
+    every ``checkpoint_every`` steps and a killed training resumes from it, exactly (the
+    evaluator trains for an hour on a slow CPU); the file is removed when training ends.
+    """
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     steps_per_epoch = max(1, len(images) // batch_size)
     total = max(1, int(round(epochs * steps_per_epoch)))
     opt = Adam(model.parameters(), lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total)
+    step = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if saved["plan"] == [total, batch_size, lr, seed, len(images)]:
+            model.load_state_dict(saved["model"])
+            opt.load_state_dict(saved["optimizer"])
+            sched.load_state_dict(saved["scheduler"])
+            torch.set_rng_state(saved["torch_rng"])
+            step = saved["step"]
+    batches = _batches(images, labels, batch_size, g, shift, skip=step)
+    autocast = autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu")))
+    error = _class_error(model, class_weights)
+    chunk = checkpoint_every if checkpoint is not None else total
 
+    from tqdm.auto import tqdm
     model.train()
-    fit(_class_error(model, class_weights), itertools.islice(_batches(images, labels, batch_size, g, shift), total),
-        opt, scheduler=sched, progress=progress, desc=desc, total=total,
-        autocast=autocast_factory(torch.device("cpu"), pick_precision("auto", torch.device("cpu"))))
+    with tqdm(total=total, initial=step, desc=desc, disable=not progress, unit="step", leave=False,
+              dynamic_ncols=True) as bar:
+        while step < total:
+            n = min(chunk, total - step)
+            fit(error, itertools.islice(batches, n), opt, scheduler=sched, autocast=autocast)
+            step += n
+            bar.update(n)
+            if checkpoint is not None and step < total:
+                atomic_save({"plan": [total, batch_size, lr, seed, len(images)], "step": step,
+                             "model": model.state_dict(), "optimizer": opt.state_dict(),
+                             "scheduler": sched.state_dict(), "torch_rng": torch.get_rng_state()}, checkpoint)
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
     return model.eval()
 
 

@@ -120,8 +120,9 @@ def load_or_train_evaluator(data: ImageSet, seed: int = 0, epochs: float = 2,
         images, labels = images[:train_subset], labels[:train_subset]
     epochs, weights = _training_plan(data, epochs, train_subset)
     started = time.perf_counter()
+    path.parent.mkdir(parents=True, exist_ok=True)
     train_classifier(model, images, labels, epochs, seed, progress=progress, desc=f"evaluator ({ARCH})",
-                     class_weights=weights)
+                     class_weights=weights, checkpoint=path.with_suffix(".partial.pt"))
     seconds = time.perf_counter() - started
     if len(data.test_labels) == 0:
         raise ValueError(f"{data.name} has no test images: the evaluator cannot be checked")
