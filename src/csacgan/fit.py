@@ -82,6 +82,13 @@ def _class_error(model: nn.Module, class_weights: torch.Tensor | None):
     return error
 
 
+def _counted(batches: Iterable, bar):
+    """The batches, the bar moved by one as each is taken."""
+    for batch in batches:
+        yield batch
+        bar.update(1)
+
+
 def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: float,
                      seed: int, batch_size: int = 128, lr: float = 2e-3, progress: bool = True,
                      desc: str = "classifier", class_weights: torch.Tensor | None = None,
@@ -118,9 +125,8 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
               dynamic_ncols=True) as bar:
         while step < total:
             n = min(chunk, total - step)
-            fit(error, itertools.islice(batches, n), opt, scheduler=sched, autocast=autocast)
+            fit(error, _counted(itertools.islice(batches, n), bar), opt, scheduler=sched, autocast=autocast)
             step += n
-            bar.update(n)
             if checkpoint is not None and step < total:
                 atomic_save({"plan": [total, batch_size, lr, seed, len(images)], "step": step,
                              "model": model.state_dict(), "optimizer": opt.state_dict(),
