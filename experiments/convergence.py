@@ -187,6 +187,14 @@ LABELS = {"acc_0": "'0' evaluator accuracy", "acc_all": "all-class accuracy", "f
 REAL = {"acc_0": None, "acc_all": None, "fid_0": "fid_0_real", "fid_all": "fid_all_real", "ssim_0": "ssim_0_real"}
 
 
+def _trained_on(run_dir: Path) -> dict:
+    """The machine, precision and versions a run was trained with, from its config.json."""
+    record = json.loads((run_dir / "config.json").read_text())
+    env = record["environment"]
+    return {"cpu": env.get("cpu") or env.get("processor"), "precision": record.get("precision"),
+            "threads": env.get("threads"), "torch": env.get("torch"), "csacgan_commit": env.get("csacgan_commit")}
+
+
 def report(out: Path, folder: Path) -> None:
     """Figures (metric against epochs and against CPU minutes) and curves.json into ``folder``."""
     import matplotlib
@@ -204,8 +212,11 @@ def report(out: Path, folder: Path) -> None:
         old = published.get(name, [])
         if fresh or old:
             curves[name] = fresh if len(fresh) >= len(old) else old
+    old_summary = json.loads((folder / "curves.json").read_text())["summary"] if published else {}
     summary = {n: {"epochs": c[-1]["epoch"], "plateau_epoch": plateau_epoch(c),
-                   "cpu_minutes": round(c[-1]["train_seconds"] / 60, 1), "last": c[-1]} for n, c in curves.items()}
+                   "cpu_minutes": round(c[-1]["train_seconds"] / 60, 1), "last": c[-1],
+                   "trained_on": _trained_on(out / n) if c is not published.get(n)
+                   else old_summary.get(n, {}).get("trained_on")} for n, c in curves.items()}
     (folder / "curves.json").write_text(json.dumps({"curves": curves, "summary": summary}, indent=1))
     for x_key, x_label, stem in (("epoch", "epoch", "by_epoch"), ("train_seconds", "training minutes (one 1-thread process, wall clock)", "by_minutes")):
         fig, axes = plt.subplots(2, 3, figsize=(15, 8))
@@ -253,7 +264,8 @@ def report(out: Path, folder: Path) -> None:
         last = s["last"]
         print(f"{name:22s} epochs {s['epochs']:3d}  plateau {s['plateau_epoch']}  {s['cpu_minutes']:6.1f} min  "
               f"acc0 {last['acc_0']:.3f} acc {last['acc_all']:.3f} FID0 {last['fid_0']:.1f} "
-              f"FID {last['fid_all']:.1f} SSIM0 {last['ssim_0']:.3f} ({last['ssim_0_real']:.3f})")
+              f"FID {last['fid_all']:.1f} SSIM0 {last['ssim_0']:.3f} ({last['ssim_0_real']:.3f})  "
+              f"{(s['trained_on'] or {}).get('precision')} on {(s['trained_on'] or {}).get('cpu')}")
 
 
 def main() -> None:

@@ -88,3 +88,12 @@ def test_shards_cover_the_grid_once_and_merge_into_one_report(tmp_path, monkeypa
     assert len(trained) == len(plan)  # a shard run again finds its share done
     with pytest.raises(SystemExit):
         main(["reproduce", "--shard", "4/3"])
+
+
+def test_plan_trains_seed_0_then_the_hardest_levels_paired_seeds_first():
+    names = [r.name for r in plan("paper", "ratio", seeds=3, out="x")]
+    assert len(set(names)) == 27
+    assert all(n.endswith("-s0") for n in names[:9])
+    assert names[9:13] == ["acgan-ratio95-s1", "cs-acgan-ratio95-s1", "acgan-ratio95-s2", "cs-acgan-ratio95-s2"]
+    assert names[13:15] == ["bagan-ratio95-s1", "bagan-ratio95-s2"]
+    assert all("ratio95" not in n for n in names[15:])

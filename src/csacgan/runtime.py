@@ -93,6 +93,9 @@ def environment() -> dict:
             "torch": torch.__version__, "torchvision": torchvision.__version__,
             "numpy": np.__version__, "processor": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads()}
+    cpu = cpu_model()
+    if cpu:
+        info["cpu"] = cpu
     try:
         from importlib.metadata import version
         info["csacgan"] = version("csacgan")
@@ -104,6 +107,18 @@ def environment() -> dict:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (platform.processor() gives only the architecture on Linux),
+    so that a run's timing names the machine it was measured on."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def user_cache_dir() -> Path:

@@ -99,7 +99,17 @@ def plan(profile: str, protocol: str = "ratio", recipe: str = "paper", seeds: in
                     seed=seed, batch_size=p.batch_size,
                     progress=False, **p.network)
                 runs.append(GridRun(name, method, level, seed, cfg.to_dict()))
-    return runs
+    return sorted(runs, key=_priority)
+
+
+def _priority(run: GridRun) -> tuple:
+    """The order runs are trained in, so that a grid stopped part-way holds what a reader
+    needs first: every cell of seed 0; then the further seeds of the hardest level, ACGAN
+    and CostSensitive-ACGAN before BAGAN (the paired comparison the paper's claim rests
+    on); then the further seeds of the other levels."""
+    later = run.seed > 0
+    return (later, later and run.level != max(LEVELS["ratio"]), later and run.method == "bagan",
+            run.seed, run.level, METHODS.index(run.method))
 
 
 def _trained(run_dir: Path, cfg: TrainConfig) -> bool:

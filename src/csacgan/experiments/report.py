@@ -106,7 +106,7 @@ def write_report(grid_dir: str | Path) -> Path:
     env = next((r["config"]["environment"] for r in runs if r["config"]), {})
     if env:
         lines += ["Versions: " + ", ".join(f"{k} {env[k]}" for k in ("python", "torch", "torchvision", "csacgan")
-                                             if k in env) + f"; {env.get('processor', '')}, "
+                                             if k in env) + f"; {env.get('cpu') or env.get('processor', '')}, "
                   f"{env.get('threads', '?')} threads; device {runs[0]['config'].get('device', '?')}, "
                   f"precision {runs[0]['config'].get('precision', '?')}.", ""]
     settings = grid["profile_settings"]
