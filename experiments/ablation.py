@@ -1,0 +1,223 @@
+"""Ablations on MNIST with '0' as the minority, several paired seeds per row:
+
+- ``--study levers``: the levers for GANs on little data (EMA of G, spectral norm, LeCam,
+  ADA, TTUR), each alone on top of the main job's defaults (CostSensitive-ACGAN, recipe
+  ``balanced``), and the combination;
+- ``--study costs``: where CostSensitive-ACGAN's costs come from (D's error on real,
+  generated or held-out images, a separate classifier's error on generated images, an
+  online update) against ACGAN, the paired baseline, under the paper's recipe (uniform
+  real batches, generated labels c ~ p_c) or, with ``--recipe balanced``, ours.
+
+Every run is ``csacgan train --dataset mnist --imbalance-ratio RHO`` with one row's method
+and options, then ``csacgan evaluate`` with the main job's metrics on 1000 images per
+class (evaluator accuracy, SSIM, FID, precision/recall/density/coverage; CAS and the
+augmentation gain are left to the downstream study). Runs are resumable and trained
+``--jobs`` at a time in processes of one thread each, seed 0 of every row first, so a
+stopped ablation is a one-seed screen rather than all seeds of a few rows. Seed s is the
+same data, initialisation and batch order for every row: differences are paired.
+
+    python experiments/ablation.py --study levers --seeds 1                      # screen
+    python experiments/ablation.py --study levers --seeds 3 --rows base ema combined
+    python experiments/ablation.py --study levers --report docs/results/levers.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+CS = "cs-acgan"
+STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is paired with
+    "levers": {
+        "base": (CS, {}),
+        "ema": (CS, {"g_ema": 0.999}),
+        "spectral-norm": (CS, {"d_spectral_norm": True}),
+        "lecam": (CS, {"lecam": 0.3}),
+        "ada": (CS, {"ada_target": 0.6}),
+        "ttur": (CS, {"lr_d": 4e-4, "lr_g": 1e-4}),
+        "combined": (CS, {"g_ema": 0.999, "lecam": 0.3, "ada_target": 0.6}),
+    },
+    "costs": {
+        "base": ("acgan", {}),
+        "real": (CS, {}),
+        "fake": (CS, {"method_options": {"error_source": "fake"}}),
+        "held-out": (CS, {"method_options": {"error_source": "held-out"}}),
+        "classifier": (CS, {"method_options": {"error_source": "classifier"}}),
+        "fake-online": (CS, {"method_options": {"error_source": "fake", "update_every": 100, "momentum": 0.9}}),
+        "fake-in-g": (CS, {"method_options": {"error_source": "fake", "costs_in": "g"}}),
+    },
+}
+RECIPE = {"levers": "balanced", "costs": "paper"}
+METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "prdc")
+N_PER_CLASS = 1000
+COLUMNS = {  # key: (header, how to read it from metrics.json, format)
+    "fid_0": ("FID '0'", lambda m: m["fid"]["per_class"]["0"], "{:.1f}"),
+    "fid_all": ("FID-all", lambda m: m["fid"]["overall"], "{:.1f}"),
+    "ssim_0": ("SSIM '0'", lambda m: m["ssim_diversity"]["per_class"]["0"], "{:.3f}"),
+    "acc_0": ("'0' accuracy", lambda m: m["classifier_accuracy"]["per_class"]["0"], "{:.3f}"),
+    "precision_0": ("precision '0'", lambda m: m["prdc"]["per_class"]["0"]["precision"], "{:.3f}"),
+    "recall_0": ("recall '0'", lambda m: m["prdc"]["per_class"]["0"]["recall"], "{:.3f}"),
+    "coverage_0": ("coverage '0'", lambda m: m["prdc"]["per_class"]["0"]["coverage"], "{:.3f}"),
+}
+REAL = {"fid_0": lambda m: m["fid"]["real"]["per_class"]["0"],
+        "fid_all": lambda m: m["fid"]["real"]["overall"],
+        "ssim_0": lambda m: m["ssim_diversity"]["real"]["per_class"]["0"],
+        "recall_0": lambda m: m["prdc"]["real"]["per_class"]["0"]["recall"],
+        "precision_0": lambda m: m["prdc"]["real"]["per_class"]["0"]["precision"],
+        "coverage_0": lambda m: m["prdc"]["real"]["per_class"]["0"]["coverage"]}
+
+
+def run_name(rho: float, row: str, seed: int) -> str:
+    return f"r{rho:g}-{row}-s{seed}"
+
+
+def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epochs: int,
+         data_dir: str | None, max_steps: int | None = None, n_per_class: int = N_PER_CLASS) -> str:
+    """Train (or resume) one run, then evaluate it; returns its folder."""
+    from csacgan.checkpoint import CHECKPOINT, load_checkpoint
+    from csacgan.config import TrainConfig
+    from csacgan.evaluate import evaluate
+    from csacgan.train import resume, train
+    run_dir = Path(out) / run_name(rho, row, seed)
+    method, options = rows[row]
+    if (run_dir / CHECKPOINT).is_file():
+        if load_checkpoint(run_dir)["epoch"] < epochs:
+            resume(run_dir, epochs=epochs, progress=False)
+    else:
+        train(TrainConfig(out=str(run_dir), method=method, recipe=recipe, imbalance_ratio=rho, seed=seed,
+                          epochs=epochs, max_steps=max_steps, data_dir=data_dir, progress=False, **options))
+    metrics = run_dir / "metrics.json"
+    if not metrics.is_file() or set(METRICS) - set(json.loads(metrics.read_text()).get("metrics", {})):
+        evaluate(run_dir, METRICS, n_per_class=n_per_class, data_dir=data_dir, progress=False)
+    return str(run_dir)
+
+
+def _done(run_dir: Path, epochs: int, max_steps: int | None) -> bool:
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return False
+    report = json.loads(path.read_text())
+    trained = report.get("epoch", 0) >= epochs or (max_steps is not None and report.get("step", 0) >= max_steps)
+    return trained and not set(METRICS) - set(report.get("metrics", {}))
+
+
+def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: int, jobs: int, data_dir,
+                 max_steps: int | None = None, n_per_class: int = N_PER_CLASS) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from csacgan.data import load_dataset
+    from csacgan.experiments.grid import _worker_threads
+    from csacgan.metrics.evaluator import load_or_train_evaluator
+    # Seed-major order: seed 0 of every row first, so a stopped ablation is a one-seed screen.
+    todo = [(rho, row, s) for s in range(seeds) for rho in rhos for row in rows
+            if not _done(out / run_name(rho, row, s), epochs, max_steps)]
+    if not todo:
+        return
+    load_or_train_evaluator(load_dataset("mnist", data_dir), 0, 2, None, True)  # once, before the workers
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_threads, initargs=(1,)) as pool:
+        futures = {pool.submit(work, str(out), rows, recipe, rho, row, s, epochs, data_dir, max_steps,
+                               n_per_class): (rho, row, s)
+                   for rho, row, s in todo}
+        for future in as_completed(futures):
+            print(f"{time.strftime('%H:%M:%S')} done {Path(future.result()).name}", flush=True)
+
+
+def _mean_std(values: list[float], fmt: str) -> str:
+    if not values:
+        return ""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
+
+
+def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
+    """The ablation table (mean ± std over the seeds done; paired differences from base)."""
+    lines = []
+    for rho in rhos:
+        runs = {}
+        for row in rows:
+            for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
+                m = json.loads(path.read_text())
+                if set(METRICS) - set(m.get("metrics", {})):
+                    continue
+                seed = int(path.parent.name.rsplit("-s", 1)[1])
+                log = [json.loads(x) for x in (path.parent / "log.jsonl").read_text().splitlines()]
+                costs = [r["class_costs"][0] for r in log if "class_costs" in r]
+                runs.setdefault(row, {})[seed] = dict(
+                    {k: get(m["metrics"]) for k, (_, get, _) in COLUMNS.items()},
+                    minutes=sum(r["seconds"] for r in log) / 60, epoch=m["epoch"],
+                    w0=" / ".join(f"{c:.2f}" for c in costs[-8:]))
+                real = {k: get(m["metrics"]) for k, get in REAL.items()}
+        if not runs:
+            continue
+        lines += [f"### rho {rho:g}", "",
+                  "| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
+                  + " | training minutes | w_0 of seed 0, last epochs |", "|" + " --- |" * (len(COLUMNS) + 5)]
+        for row, by_seed in runs.items():
+            cells = [_mean_std([r[k] for r in by_seed.values()], fmt) for k, (_, _, fmt) in COLUMNS.items()]
+            method, options = rows[row]
+            flat = {**{k: v for k, v in options.items() if k != "method_options"}, **options.get("method_options", {})}
+            options = ", ".join([method] + [f"{k}={v}" for k, v in flat.items()])
+            lines.append(f"| {row} | {options} | {len(by_seed)} | " + " | ".join(cells)
+                         + f" | {_mean_std([r['minutes'] for r in by_seed.values()], '{:.1f}')} | "
+                         + f"{by_seed.get(0, {}).get('w0', '')} |")
+        lines.append("| real data | | | " + " | ".join(
+            COLUMNS[k][2].format(real[k]) if k in real else "" for k in COLUMNS) + " | | |")
+        lines.append("")
+        base = runs.get("base", {})
+        diffs = []
+        for row, by_seed in runs.items():
+            paired = sorted(set(base) & set(by_seed))
+            if row == "base" or len(paired) < 2:
+                continue
+            parts = []
+            for k in ("fid_0", "ssim_0", "recall_0", "coverage_0"):
+                d = [by_seed[s][k] - base[s][k] for s in paired]
+                parts.append(f"{COLUMNS[k][0]} {statistics.mean(d):+.3f} ± {statistics.stdev(d):.3f}")
+            diffs.append(f"- {row} - base ({len(paired)} paired seeds): " + "; ".join(parts))
+        lines += diffs + ([""] if diffs else [])
+    text = "\n".join(lines)
+    if page is not None and page.is_file():
+        start, end = "<!-- table -->", "<!-- /table -->"
+        old = page.read_text()
+        if start in old and end in old:
+            head, rest = old.split(start, 1)
+            page.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+    return text
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--study", choices=list(STUDIES), required=True)
+    p.add_argument("--out", type=Path, help="default ~/csacgan-runs/ablation-STUDY-RECIPE")
+    p.add_argument("--recipe", choices=["paper", "balanced"], help="default: the study's (levers: balanced, costs: paper)")
+    p.add_argument("--rho", type=float, nargs="+", default=[190.0])
+    p.add_argument("--rows", nargs="+", help="default: all the study's rows")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--max-steps", type=int, help="stop every run after this many steps (smoke tests)")
+    p.add_argument("--n-per-class", type=int, default=N_PER_CLASS, help="generated images per class scored")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--data-dir", default=os.environ.get("CSACGAN_DATA_DIR"))
+    p.add_argument("--report", type=Path, metavar="PAGE", nargs="?", const=Path("-"),
+                   help="only print the table (and write it between PAGE's table markers)")
+    args = p.parse_args()
+    recipe = args.recipe or RECIPE[args.study]
+    out = args.out or Path.home() / "csacgan-runs" / f"ablation-{args.study}-{recipe}"
+    unknown = set(args.rows or []) - set(STUDIES[args.study])
+    if unknown:
+        p.error(f"unknown rows {sorted(unknown)}; the {args.study} study has {', '.join(STUDIES[args.study])}")
+    rows = {r: STUDIES[args.study][r] for r in (args.rows or STUDIES[args.study])}
+    if args.report is None:
+        run_ablation(out, rows, recipe, args.rho, args.seeds, args.epochs, args.jobs, args.data_dir,
+                     args.max_steps, args.n_per_class)
+    print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report))
+
+
+if __name__ == "__main__":
+    main()
