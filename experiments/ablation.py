@@ -48,6 +48,8 @@ STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is
         "classifier": (CS, {"method_options": {"error_source": "classifier"}}),
         "fake-online": (CS, {"method_options": {"error_source": "fake", "update_every": 100, "momentum": 0.9}}),
         "fake-in-g": (CS, {"method_options": {"error_source": "fake", "costs_in": "g"}}),
+        # softmax of errors in [0, 1] at tau 1 weighs a class at most e times another; tau 0.1, e^10
+        "fake-tau0.1": (CS, {"method_options": {"error_source": "fake", "temperature": 0.1}}),
     },
 }
 RECIPE = {"levers": "balanced", "costs": "paper"}
