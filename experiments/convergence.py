@@ -225,9 +225,14 @@ def report(out: Path, folder: Path) -> None:
                 xs = [p[x_key] / (60 if x_key == "train_seconds" else 1) for p in curve]
                 ax.plot(xs, [p[key] for p in curve], marker=".", label=name, color=COLORS[name],
                         linestyle="--" if "uniform" in name else "-")
+                stop = summary[name]["plateau_epoch"]
+                if stop is not None:  # a ring on the epoch at which the plateau rule first held
+                    at = next(p for p in curve if p["epoch"] == stop)
+                    ax.plot([at[x_key] / (60 if x_key == "train_seconds" else 1)], [at[key]], marker="o",
+                            markersize=9, markerfacecolor="none", color=COLORS[name])
                 if REAL[key]:
                     ax.axhline(curve[-1][REAL[key]], color="grey", linewidth=0.6)
-            ax.set_title(LABELS[key] + ("  (grey: real)" if REAL[key] else ""))
+            ax.set_title(LABELS[key] + ("  (grey: real)" if REAL[key] else "") + "; ring: plateau")
             ax.set_xlabel(x_label)
             if key.startswith("fid"):
                 ax.set_yscale("log")
