@@ -9,9 +9,12 @@ after each new epoch (``snapshots/``) is scored on 500 images per class with the
 evaluator: '0' and all-class accuracy, FID '0' and FID-all, SSIM '0' (with the real
 reference), and w_c from the run's log. A run stops at ``--max-epochs`` or at its plateau:
 
-    plateau at epoch e (e >= MIN_EPOCHS): the best FID-all of epochs e-4..e is no more than
-    10% below the best before e-4, and the mean '0' accuracy of epochs e-4..e differs by
-    less than 0.03 from the mean of the five epochs before.
+    plateau at epoch e (e >= MIN_EPOCHS): the median FID-all of epochs e-4..e is no more
+    than 10% below the median of the five epochs before, and the mean '0' accuracy of
+    epochs e-4..e differs by less than 0.03 from the mean of the five epochs before.
+
+Medians, not the best epoch of each window: FID-all swings by up to 2x from one epoch to
+the next, so the best of a window keeps falling with the noise alone.
 
 Everything resumes: run the same command again and it continues where it stopped.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -52,12 +56,10 @@ def plateau_epoch(curve: list[dict]) -> int | None:
         e = curve[k]["epoch"]
         if e < MIN_EPOCHS or k + 1 < 2 * WINDOW:
             continue
-        recent, before = curve[k + 1 - WINDOW:k + 1], curve[:k + 1 - WINDOW]
-        previous = curve[k + 1 - 2 * WINDOW:k + 1 - WINDOW]
-        best_recent = min(p["fid_all"] for p in recent)
-        best_before = min(p["fid_all"] for p in before)
-        acc = lambda ps: sum(p["acc_0"] for p in ps) / len(ps)  # noqa: E731
-        if best_recent >= 0.9 * best_before and abs(acc(recent) - acc(previous)) < 0.03:
+        recent, previous = curve[k + 1 - WINDOW:k + 1], curve[k + 1 - 2 * WINDOW:k + 1 - WINDOW]
+        fid = lambda ps: statistics.median(p["fid_all"] for p in ps)  # noqa: E731
+        acc = lambda ps: statistics.mean(p["acc_0"] for p in ps)  # noqa: E731
+        if fid(recent) >= 0.9 * fid(previous) and abs(acc(recent) - acc(previous)) < 0.03:
             return e
     return None
 
