@@ -91,8 +91,7 @@ def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epo
     else:
         train(TrainConfig(out=str(run_dir), method=method, recipe=recipe, imbalance_ratio=rho, seed=seed,
                           epochs=epochs, max_steps=max_steps, data_dir=data_dir, progress=False, **options))
-    metrics = run_dir / "metrics.json"
-    if not metrics.is_file() or set(METRICS) - set(json.loads(metrics.read_text()).get("metrics", {})):
+    if not _done(run_dir, epochs, max_steps):  # also when metrics.json scored an earlier epoch
         evaluate(run_dir, METRICS, n_per_class=n_per_class, data_dir=data_dir, progress=False)
     return str(run_dir)
 

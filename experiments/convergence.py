@@ -204,9 +204,11 @@ def report(out: Path, folder: Path) -> None:
     import matplotlib.pyplot as plt
     folder.mkdir(parents=True, exist_ok=True)
     # A run's curve from its folder in OUT, or, for a run trained fewer epochs there (or not at all),
-    # the longer curve FOLDER/curves.json already holds: the runs are deterministic (seed 0, one
-    # thread), so a restarted study extends the published curves rather than shortening them.
-    published = json.loads((folder / "curves.json").read_text())["curves"] if (folder / "curves.json").is_file() else {}
+    # the longer curve FOLDER/curves.json already holds, so a study restarted on a new machine does
+    # not shorten the published curves. Curves of one seed differ between machines, precisions and
+    # code versions, so each keeps the record of what trained it ("trained_on").
+    previous = json.loads((folder / "curves.json").read_text()) if (folder / "curves.json").is_file() else {}
+    published, old_summary = previous.get("curves", {}), previous.get("summary", {})
     curves = {}
     for name in RUNS:
         path = out / name / "convergence.json"
@@ -214,7 +216,6 @@ def report(out: Path, folder: Path) -> None:
         old = published.get(name, [])
         if fresh or old:
             curves[name] = fresh if len(fresh) >= len(old) else old
-    old_summary = json.loads((folder / "curves.json").read_text())["summary"] if published else {}
     summary = {n: {"epochs": c[-1]["epoch"], "plateau_epoch": plateau_epoch(c),
                    "cpu_minutes": round(c[-1]["train_seconds"] / 60, 1), "last": c[-1],
                    "trained_on": _trained_on(out / n) if c is not published.get(n)
@@ -222,15 +223,16 @@ def report(out: Path, folder: Path) -> None:
     (folder / "curves.json").write_text(json.dumps({"curves": curves, "summary": summary}, indent=1))
     for x_key, x_label, stem in (("epoch", "epoch", "by_epoch"), ("train_seconds", "training minutes (one 1-thread process, wall clock)", "by_minutes")):
         fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+        scale = 60 if x_key == "train_seconds" else 1
         for ax, key in zip(axes.flat, LABELS):
             for name, curve in curves.items():
-                xs = [p[x_key] / (60 if x_key == "train_seconds" else 1) for p in curve]
+                xs = [p[x_key] / scale for p in curve]
                 ax.plot(xs, [p[key] for p in curve], marker=".", label=name, color=COLORS[name],
                         linestyle="--" if "uniform" in name else "-")
                 stop = summary[name]["plateau_epoch"]
                 if stop is not None:  # a ring on the epoch at which the plateau rule first held
                     at = next(p for p in curve if p["epoch"] == stop)
-                    ax.plot([at[x_key] / (60 if x_key == "train_seconds" else 1)], [at[key]], marker="o",
+                    ax.plot([at[x_key] / scale], [at[key]], marker="o",
                             markersize=9, markerfacecolor="none", color=COLORS[name])
                 if REAL[key]:
                     ax.axhline(curve[-1][REAL[key]], color="grey", linewidth=0.6)
@@ -240,7 +242,7 @@ def report(out: Path, folder: Path) -> None:
                 ax.set_yscale("log")
         ax = axes.flat[5]
         for name, curve in curves.items():
-            pts = [(p[x_key] / (60 if x_key == "train_seconds" else 1), p["class_costs"][0])
+            pts = [(p[x_key] / scale, p["class_costs"][0])
                    for p in curve if p.get("class_costs")]
             if pts:
                 ax.plot(*zip(*pts), marker=".", label=name, color=COLORS[name],
