@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from csacgan.config import TrainConfig
 from csacgan.experiments.grid import LEVELS, plan, run_grid
 
 TINY = {"max_per_class": 200,  # two short epochs: w_c is updated after the first
@@ -97,3 +98,13 @@ def test_plan_trains_seed_0_then_the_hardest_levels_paired_seeds_first():
     assert names[9:13] == ["acgan-ratio95-s1", "cs-acgan-ratio95-s1", "acgan-ratio95-s2", "cs-acgan-ratio95-s2"]
     assert names[13:15] == ["bagan-ratio95-s1", "bagan-ratio95-s2"]
     assert all("ratio95" not in n for n in names[15:])
+
+
+def test_converged_profile_is_the_paper_grid_at_the_studied_budget():
+    paper, converged = plan("paper", "ratio", out="x"), plan("converged", "ratio", out="x")
+    assert [r.name for r in converged] == [r.name for r in paper]
+    for p, c in zip(paper, converged):
+        assert c.config["epochs"] == 20 and p.config["epochs"] == 2
+        assert TrainConfig(**c.config).resolved().fake_labels == "class-prior"  # c ~ p_c, the paper's
+        same = {k: v for k, v in c.config.items() if k not in ("epochs", "out", "method_options")}
+        assert same == {k: v for k, v in p.config.items() if k not in ("epochs", "out", "method_options")}

@@ -302,6 +302,7 @@ def _cmd_augment(args) -> None:
 
 
 def _add_reproduce(sub) -> None:
+    from .experiments.grid import PROFILES
     p = sub.add_parser("reproduce", help="the paper's grid (3 methods x 3 imbalance levels x seeds) "
                        "and a report with its Tables 3-5 beside ours",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -309,8 +310,9 @@ def _add_reproduce(sub) -> None:
                                    "class '0' made rare at the paper's three levels, then write "
                                    "OUT/report.md and OUT/figures/. Resumable: run the same command again "
                                    "after an interruption and finished runs are reused.")
-    p.add_argument("--profile", choices=["quick", "paper"], default="quick",
-                   help="quick: minutes, narrow networks, smoke test; paper: the real grid")
+    p.add_argument("--profile", choices=list(PROFILES), default="quick",
+                   help="quick: minutes, narrow networks, smoke test; paper: the paper's grid at 2 epochs "
+                   "per run; converged: the same at 20 epochs, the budget the convergence study finds")
     p.add_argument("--protocol", choices=["ratio", "drop"], default="ratio",
                    help="ratio: rho 20/40/190; drop: 60/80/95%% of '0' removed (the paper's two readings)")
     p.add_argument("--recipe", choices=list(RECIPES), default="paper",
