@@ -14,9 +14,11 @@ ARGS = ["--dataset", "mnist", "--imbalance-ratio", "20", "--max-per-class", "40"
         "--device", "cpu", "--checkpoint-every", "1000"]
 
 
-def csacgan(args, data, procs=1, check=True):
-    """``csacgan ARGS`` in one process, or under torchrun in ``procs`` gloo processes."""
-    env = {**os.environ, "CSACGAN_DATA_DIR": str(data), "OMP_NUM_THREADS": "1"}
+def csacgan(args, data, procs=1, check=True, cache=None):
+    """``csacgan ARGS`` in one process, or under torchrun in ``procs`` gloo processes
+    (with ``cache``, a cache folder of its own instead of the suite's)."""
+    env = {**os.environ, "CSACGAN_DATA_DIR": str(data), "OMP_NUM_THREADS": "1",
+           **({"XDG_CACHE_HOME": str(cache)} if cache else {})}
     launcher = [sys.executable, "-m"] if procs == 1 else [
         sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}", "-m"]
     result = subprocess.run(launcher + ["csacgan", *args], env=env, capture_output=True, text=True, timeout=600)
@@ -97,7 +99,8 @@ def test_two_processes_train_the_single_process_run_on_the_same_global_batch(tmp
 
 def test_bagans_autoencoder_stage_runs_on_two_processes(tmp_path, synthetic_path):
     csacgan(["train", "--out", str(tmp_path / "bagan"), "--method", "bagan", "--autoencoder-epochs", "1",
-             "--max-steps", "2"] + ARGS, synthetic_path, procs=2)
+             "--max-steps", "2"] + ARGS, synthetic_path, procs=2,
+            cache=tmp_path / "cache")  # an autoencoder cached by an earlier suite run would be reused
     first = json.loads((tmp_path / "bagan" / "log.jsonl").read_text().splitlines()[0])
     assert first["autoencoder"] == "trained" and len(first["autoencoder_losses"]) == 1
 
