@@ -64,6 +64,19 @@ def synthetic_path(tmp_path_factory) -> Path:
     return folder
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (the suite's default, ``-n auto``), each worker gets its share of
+    the cores: torch's default of one thread per core in every worker oversubscribes them,
+    and the suite's many tiny ops then slow down several-fold. Subprocesses inherit it."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        import torch
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = max(1, cores // int(workers))
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:  # every test that reads real MNIST, whatever it is called
         if {"mnist_path", "mnist"} & set(getattr(item, "fixturenames", ())):
