@@ -174,7 +174,7 @@ def make_sampler(name: str, seed: int, prepared: dict):
 def make_classifier(kind: str, in_channels: int, num_classes: int, image_size: int) -> torch.nn.Module:
     if kind == "resnet18":  # the evaluator's network: torchvision's ResNet-18, 3x3 stride-2 stem
         from ..metrics.evaluator import build_resnet18
-        return build_resnet18(in_channels, num_classes).to(memory_format=torch.channels_last)
+        return build_resnet18(in_channels, num_classes)
     from ..nets.small_cnn import small_cnn
     return small_cnn(in_channels, num_classes, image_size)
 
