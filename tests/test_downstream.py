@@ -45,6 +45,20 @@ def test_scores_and_paired_differences():
     assert d["std"] == pytest.approx(np.std([0.05, 0.0, 0.05], ddof=1)) and 0 < d["p"] < 1
 
 
+def test_the_report_quotes_deepsmotes_mnist_table_for_mnist_only(tmp_path):
+    from csacgan.experiments.downstream import METRICS, write_report
+    for dataset, quoted in (("mnist", True), ("fashion-mnist", False)):
+        state = {"settings": {"protocol": "deepsmote", "dataset": dataset, "classifier": "small-cnn",
+                              "patience": 4, "check_every": 250, "max_steps": 4000, "gan_epochs": 30},
+                 "levels": {"deepsmote": {"train_counts": [9, 1], "validation_counts": [1, 0]}},
+                 "cells": {f"deepsmote/none/{k}": {"level": "deepsmote", "sampler": "none", "seed": k,
+                                                   **{m: 0.9 for m in METRICS}} for k in range(2)}}
+        write_report(state, tmp_path / "report.md")
+        text = (tmp_path / "report.md").read_text()
+        assert f"{dataset}, small-cnn" in text and "| none | 90.00 +- 0.00 |" in text
+        assert ("DeepSMOTE's published MNIST ACSA" in text) == quoted, dataset
+
+
 def test_quick_downstream_writes_every_cell(tmp_path, mnist_path, capsys):
     from csacgan.cli import main
     from csacgan.sampler import SAMPLERS
