@@ -399,7 +399,7 @@ def write_report(state: dict, path: Path) -> None:
                 lines.append(f"- {a} - {b}: {100 * d['mean']:+.2f} +- {100 * d['std']:.2f} points, "
                              f"{d['wins']}/{d['n']}{p}")
         lines.append("")
-    if s["protocol"] == "deepsmote" and s.get("dataset") == "mnist":  # their other tables are not quoted
+    if s["protocol"] == "deepsmote" and s["dataset"] == "mnist":  # their other tables are not quoted
         lines += ["DeepSMOTE's published MNIST ACSA (ResNet-18, their protocol), as commonly transcribed: "
                   + ", ".join(f"{k} {v:.2f}" for k, v in DEEPSMOTE_PUBLISHED_ACSA.items()) + ".", ""]
     path.write_text("\n".join(lines))
