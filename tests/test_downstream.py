@@ -112,7 +112,7 @@ def test_given_protocol_on_a_users_npz(tmp_path):
     assert state["levels"]["given"]["validation_counts"] == [1, 6, 6]
     assert len(state["cells"]) == 6 and all(c["acsa"] > 0.9 for c in state["cells"].values())
     assert state["cells"]["given/smote/0"]["added"] == [43, 0, 0]
-    assert (out / "recall-given.png").is_file()
+    assert (out / "recall-given.png").is_file() and (out / "gain.png").is_file()
 
 
 def test_gan_seeds_train_several_gans_on_the_same_split(tmp_path, mnist_path):

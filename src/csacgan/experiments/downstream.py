@@ -436,4 +436,48 @@ def write_figures(state: dict, out: Path) -> list[Path]:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
-    return paths
+    gain = write_gain_figure(state, out / "gain.png")
+    return paths + ([gain] if gain else [])
+
+
+def write_gain_figure(state: dict, path: Path) -> Path | None:
+    """PATH: every sampler's paired ACSA gain over ``none``, in points, one group of
+    markers per level: each seed's difference as a dot, the mean with its std as a bar.
+    None when no level has a sampler beside ``none``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..sampler import SAMPLERS
+    cells = state["cells"].values()
+    levels = [lv for lv in state["levels"] if any(c["level"] == lv and c["sampler"] == "none" for c in cells)]
+    names = [n for n in SAMPLERS if n != "none" and any(c["sampler"] == n and c["level"] in levels for c in cells)]
+    if not names:
+        return None
+    fig, ax = plt.subplots(figsize=(1.1 * len(names) + 2, 4))
+    width = 0.8 / len(levels)
+    for j, level in enumerate(levels):
+        seeds = sorted({c["seed"] for c in cells if c["level"] == level})
+        for i, name in enumerate(names):
+            d = paired(state, level, name, "none")
+            if d is None:
+                continue
+            x = i - 0.4 + width * (j + 0.5)
+            per_seed = [100 * (state["cells"][cell_key(level, name, k)]["acsa"]
+                               - state["cells"][cell_key(level, "none", k)]["acsa"])
+                        for k in seeds if cell_key(level, name, k) in state["cells"]
+                        and cell_key(level, "none", k) in state["cells"]]
+            ax.scatter([x] * len(per_seed), per_seed, s=10, color=f"C{j}", alpha=0.5, zorder=3)
+            ax.errorbar(x, 100 * d["mean"], yerr=100 * d["std"], fmt="_", ms=14, capsize=3, color=f"C{j}",
+                        label=level if i == 0 else None, zorder=4)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks(range(len(names)), names, rotation=20)
+    ax.set_ylabel("ACSA - none (points), paired seeds")
+    ax.set_title(f"{state['settings']['protocol']} protocol, {state['settings']['dataset']}: "
+                 "gain over no resampling (mean +- std, dots: seeds)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, title="level")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
