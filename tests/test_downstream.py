@@ -71,6 +71,7 @@ def test_quick_downstream_writes_every_cell(tmp_path, mnist_path, capsys):
     for cell in state["cells"].values():
         assert 0 <= cell["acsa"] <= 1 and 0 <= cell["gm"] <= 1 and len(cell["recall"]) == 10
         assert cell["steps"] <= 60
+        assert cell["machine"]["precision"] in ("bf16", "fp32") and cell["machine"]["device"]
         big = cell["sampler"] not in ("none", "class-weight")
         assert cell["train_images"] == (3600 if big else 808)
     # the GANs were trained on the training split only: the same indices

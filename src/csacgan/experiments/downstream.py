@@ -220,11 +220,21 @@ def run_cell(job: dict) -> dict:
                                 desc=f"{job['level']} {name} seed {seed}")
     pred = predict(model, torch.from_numpy(job["test_images"])).numpy()
     gan = {"gan_seed": seed % len(job["prepared"][name])} if name in GAN_SAMPLERS else {}
-    return {**test_scores(job["test_labels"], pred, K, job["minority"]), **gan,
+    return {**test_scores(job["test_labels"], pred, K, job["minority"]), **gan, "machine": machine(device),
             "validation_acsa": fitted["best_score"], "best_step": fitted["best_step"], "steps": fitted["steps"],
             "checks": fitted["checks"], "train_images": int(len(y_res)),
             "added": np.bincount(y_res[len(y):], minlength=K).tolist(),
             "resample_seconds": round(resampled, 1), "seconds": round(time.perf_counter() - started, 1)}
+
+
+def machine(device: torch.device) -> dict:
+    """Where a cell ran: the processor (or GPU), the classifier's precision and torch's
+    version. Cells of one study may come from several machines (a second process, a lent
+    GPU), so each cell keeps its own."""
+    from ..runtime import cpu_model, pick_precision
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
+    return {"device": where or device.type, "precision": pick_precision("auto", device),
+            "threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
 @contextlib.contextmanager
@@ -266,7 +276,11 @@ def downstream(settings: Settings, data=None) -> Path:
         raise ValueError(f"{out} holds a {state['settings']['protocol']} study; choose another --out")
     state.setdefault("cells", {})
     state["settings"] = {k: v for k, v in asdict(s).items() if k not in ("jobs", "progress")}
-    state["environment"] = environment()
+    here = environment()
+    if state.get("environment") not in (None, here):  # an earlier invocation's, elsewhere or before
+        state["earlier_environments"] = [e for e in state.get("earlier_environments", []) if e != here] + [
+            state["environment"]]
+    state["environment"] = here
     if data is None:
         data = load_dataset(s.dataset, s.data_dir, progress=s.progress)
     state.setdefault("levels", {})
