@@ -18,7 +18,9 @@ final D and G:
 the softmax costs each would set (tau 1, and tau 0.05 for a sharp one), and the quality gap
 of each class from metrics.json: FID against its real-against-real value, 1 - recall and
 SSIM above real. The question: does any class-error signal rank the classes the way the
-quality gap does? Spearman's rank correlation over the classes says.
+quality gap does? Spearman's rank correlation over the classes says. Last, how a held-out
+split of 10% of each minority class would read: D's 0/1 and graded error on random
+subsets of that many real test images.
 
     python experiments/cost_signals.py ~/csacgan-runs/cs-r190 --out docs/results/cost-signals
 """
@@ -58,6 +60,7 @@ def measure(run: Path, per_class: int = 500, seed: int = 0) -> dict:
         cnn = fit_small_cnn(images, labels, k, 600, seed, class_weights=len(labels) / (k * counts))
     errors["classifier"] = classifier_class_errors(cnn, G, k, per_class, G.latent_dim, "cpu",
                                                    torch.Generator().manual_seed(seed))
+    out_heldout = held_out_spread(D, data.test_images, data.test_labels, summary.minority_classes, counts, seed)
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     names = data.class_names
     errors["evaluator"] = torch.tensor([1 - m["classifier_accuracy"]["per_class"][c] for c in names])
@@ -74,8 +77,36 @@ def measure(run: Path, per_class: int = 500, seed: int = 0) -> dict:
         out["costs"][s] = {f"tau {t:g}": [round(float(v), 4) for v in torch.softmax(e / t, 0)] for t in (1, 0.05)}
         out["spearman"][s] = {g: None if e.std() == 0 else round(float(spearmanr(e, gaps[g]).statistic), 3)
                               for g in GAPS}
+    out["held_out_spread"] = out_heldout
     if "class_costs" in ckpt.get("method", {}):
         out["costs_at_end_of_training"] = [round(float(v), 4) for v in ckpt["method"]["class_costs"]["costs"]]
+    return out
+
+
+def held_out_spread(D, images, labels, minority: list[int], counts, seed: int, fraction: float = 0.1,
+                    draws: int = 2000) -> dict:
+    """What a held-out split of ``fraction`` of a minority class's training images would
+    read: random subsets of that many of its real test images, D's 0/1 error on each
+    (the ``held-out`` signal) and its graded error (1 - D's mean probability of the right
+    class). Returns, per minority class, the subset size, how often the 0/1 error reads 0,
+    and both errors' mean and 10-90% range over the draws."""
+    import numpy as np
+
+    from csacgan.data.batches import to_unit_range
+    rng = np.random.default_rng(seed)
+    out = {}
+    for c in minority:
+        x = images[labels == c]
+        p = torch.cat([torch.softmax(D(to_unit_range(x[s:s + 1000]))[1].float(), 1) for s in range(0, len(x), 1000)])
+        right, correct = p[:, c].numpy(), (p.argmax(1) == c).numpy()
+        n = max(1, round(fraction * int(counts[c])))
+        picks = [rng.choice(len(x), n, replace=False) for _ in range(draws)]
+        zero_one = np.array([1 - correct[i].mean() for i in picks])
+        graded = np.array([1 - right[i].mean() for i in picks])
+        out[str(c)] = {"held_out_images": n, "p_zero_one_reads_0": round(float((zero_one == 0).mean()), 3),
+                       **{f"{k}_mean": round(float(v.mean()), 3) for k, v in (("zero_one", zero_one), ("graded", graded))},
+                       **{f"{k}_q10_q90": [round(float(q), 3) for q in np.quantile(v, [0.1, 0.9])]
+                          for k, v in (("zero_one", zero_one), ("graded", graded))}}
     return out
 
 
@@ -96,6 +127,11 @@ def render(r: dict) -> str:
               "| signal | " + " | ".join(GAPS) + " |", "|---" * (len(GAPS) + 1) + "|"]
     lines += [f"| {s} | " + " | ".join("-" if v is None else f"{v:+.2f}" for v in r["spearman"][s].values()) + " |"
               for s in SIGNALS]
+    lines += ["", "A held-out split of 10% of a minority class, read off random subsets of its real test images:", ""]
+    lines += [f"- '{c}': {v['held_out_images']} images; the 0/1 error reads 0 in {100 * v['p_zero_one_reads_0']:.0f}% "
+              f"of draws (mean {v['zero_one_mean']:.3f}, 10-90% {v['zero_one_q10_q90'][0]:.3f}-"
+              f"{v['zero_one_q10_q90'][1]:.3f}); graded error mean {v['graded_mean']:.3f}, 10-90% "
+              f"{v['graded_q10_q90'][0]:.3f}-{v['graded_q10_q90'][1]:.3f}" for c, v in r["held_out_spread"].items()]
     return "\n".join(lines) + "\n"
 
 
