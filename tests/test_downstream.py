@@ -42,6 +42,7 @@ def test_scores_and_paired_differences():
                        for k, v in enumerate(values)}}
     d = paired(state, "L", "smote", "none")
     assert d["mean"] == pytest.approx(0.1 / 3) and d["wins"] == 2 and d["n"] == 3
+    assert d["differences"] == pytest.approx([0.05, 0.0, 0.05])
     assert d["std"] == pytest.approx(np.std([0.05, 0.0, 0.05], ddof=1)) and 0 < d["p"] < 1
 
 

@@ -350,7 +350,8 @@ DEEPSMOTE_PUBLISHED_ACSA = {"smote": 81.48, "bagan": 92.56, "gamo": 95.45, "deep
 
 
 def paired(state: dict, level: str, sampler: str, baseline: str, metric: str = "acsa") -> dict | None:
-    """Per-seed difference sampler - baseline on the seeds both have: mean, std, wins, t-test p."""
+    """Per-seed difference sampler - baseline on the seeds both have: mean, std, wins, t-test p,
+    and the differences themselves."""
     cells = state["cells"]
     seeds = sorted({c["seed"] for c in cells.values() if c["level"] == level})
     pairs = [(cells[cell_key(level, sampler, k)][metric], cells[cell_key(level, baseline, k)][metric])
@@ -363,7 +364,7 @@ def paired(state: dict, level: str, sampler: str, baseline: str, metric: str = "
         from scipy.stats import ttest_rel
         p = float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
     return {"mean": float(d.mean()), "std": float(d.std(ddof=1)) if len(d) > 1 else 0.0,
-            "wins": int((d > 0).sum()), "n": len(d), "p": p}
+            "wins": int((d > 0).sum()), "n": len(d), "p": p, "differences": d.tolist()}
 
 
 def summary(state: dict) -> dict:
@@ -471,17 +472,12 @@ def write_gain_figure(state: dict, path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(1.1 * len(names) + 2, 4))
     width = 0.8 / len(levels)
     for j, level in enumerate(levels):
-        seeds = sorted({c["seed"] for c in cells if c["level"] == level})
         for i, name in enumerate(names):
             d = paired(state, level, name, "none")
             if d is None:
                 continue
             x = i - 0.4 + width * (j + 0.5)
-            per_seed = [100 * (state["cells"][cell_key(level, name, k)]["acsa"]
-                               - state["cells"][cell_key(level, "none", k)]["acsa"])
-                        for k in seeds if cell_key(level, name, k) in state["cells"]
-                        and cell_key(level, "none", k) in state["cells"]]
-            ax.scatter([x] * len(per_seed), per_seed, s=10, color=f"C{j}", alpha=0.5, zorder=3)
+            ax.scatter([x] * d["n"], [100 * v for v in d["differences"]], s=10, color=f"C{j}", alpha=0.5, zorder=3)
             ax.errorbar(x, 100 * d["mean"], yerr=100 * d["std"], fmt="_", ms=14, capsize=3, color=f"C{j}",
                         label=level if i == 0 else None, zorder=4)
     ax.axhline(0, color="k", lw=0.8)
