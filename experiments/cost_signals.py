@@ -36,10 +36,13 @@ from scipy.stats import spearmanr
 from csacgan.checkpoint import build_generator, load_checkpoint, load_discriminator, write_json
 from csacgan.config import TrainConfig
 from csacgan.data.training_set import prepare_data
+from csacgan.methods import method_defaults
 from csacgan.methods.class_costs import classifier_class_errors, fake_class_errors, real_class_errors
 from csacgan.nets.small_cnn import fit_small_cnn
 
 SIGNALS = ("real", "test", "fake", "classifier", "evaluator")
+# The held-out split and the cost classifier as `--method cs-acgan` makes them by default
+CS_DEFAULTS = method_defaults("cs-acgan")
 GAPS = ("fid_ratio", "one_minus_recall", "ssim_above_real")
 
 
@@ -57,10 +60,11 @@ def measure(run: Path, per_class: int = 500, seed: int = 0) -> dict:
                                         torch.Generator().manual_seed(seed))}
     counts = torch.bincount(labels, minlength=k).float()
     with torch.enable_grad():
-        cnn = fit_small_cnn(images, labels, k, 600, seed, class_weights=len(labels) / (k * counts))
+        cnn = fit_small_cnn(images, labels, k, CS_DEFAULTS["classifier_steps"], seed, class_weights=len(labels) / (k * counts))
     errors["classifier"] = classifier_class_errors(cnn, G, k, per_class, G.latent_dim, "cpu",
                                                    torch.Generator().manual_seed(seed))
-    out_heldout = held_out_spread(D, data.test_images, data.test_labels, summary.minority_classes, counts, seed)
+    out_heldout = held_out_spread(D, data.test_images, data.test_labels, summary.minority_classes, counts, seed,
+                                  CS_DEFAULTS["held_out_fraction"])
     m = json.loads((run / "metrics.json").read_text())["metrics"]
     names = data.class_names
     errors["evaluator"] = torch.tensor([1 - m["classifier_accuracy"]["per_class"][c] for c in names])
@@ -78,12 +82,13 @@ def measure(run: Path, per_class: int = 500, seed: int = 0) -> dict:
         out["spearman"][s] = {g: None if e.std() == 0 else round(float(spearmanr(e, gaps[g]).statistic), 3)
                               for g in GAPS}
     out["held_out_spread"] = out_heldout
+    out["held_out_fraction"] = CS_DEFAULTS["held_out_fraction"]
     if "class_costs" in ckpt.get("method", {}):
         out["costs_at_end_of_training"] = [round(float(v), 4) for v in ckpt["method"]["class_costs"]["costs"]]
     return out
 
 
-def held_out_spread(D, images, labels, minority: list[int], counts, seed: int, fraction: float = 0.1,
+def held_out_spread(D, images, labels, minority: list[int], counts, seed: int, fraction: float,
                     draws: int = 2000) -> dict:
     """What a held-out split of ``fraction`` of a minority class's training images would
     read: random subsets of that many of its real test images, D's 0/1 error on each
@@ -127,7 +132,9 @@ def render(r: dict) -> str:
               "| signal | " + " | ".join(GAPS) + " |", "|---" * (len(GAPS) + 1) + "|"]
     lines += [f"| {s} | " + " | ".join("-" if v is None else f"{v:+.2f}" for v in r["spearman"][s].values()) + " |"
               for s in SIGNALS]
-    lines += ["", "A held-out split of 10% of a minority class, read off random subsets of its real test images:", ""]
+    share = f"{100 * r.get('held_out_fraction', 0.1):g}%"  # pages written before the field existed used 10%
+    lines += ["", f"A held-out split of {share} of a minority class, read off random subsets of its real test images:",
+              ""]
     lines += [f"- '{c}': {v['held_out_images']} images; the 0/1 error reads 0 in {100 * v['p_zero_one_reads_0']:.0f}% "
               f"of draws (mean {v['zero_one_mean']:.3f}, 10-90% {v['zero_one_q10_q90'][0]:.3f}-"
               f"{v['zero_one_q10_q90'][1]:.3f}); graded error mean {v['graded_mean']:.3f}, 10-90% "
