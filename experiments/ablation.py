@@ -130,6 +130,20 @@ def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: i
             print(f"{time.strftime('%H:%M:%S')} done {Path(future.result()).name}", flush=True)
 
 
+DIFF_KEYS = ("acc_0", "fid_0", "fid_all", "ssim_0", "recall_0", "coverage_0")
+
+
+def paired_difference(row: list[float], base: list[float]) -> dict:
+    """row - base seed by seed: mean, std, how many seeds lie above base, a paired t-test's p."""
+    d = [a - b for a, b in zip(row, base)]
+    p = None
+    if len(d) >= 2 and statistics.pstdev(d) > 0:
+        from scipy.stats import ttest_rel
+        p = float(ttest_rel(row, base).pvalue)
+    return {"mean": statistics.mean(d), "std": statistics.stdev(d) if len(d) > 1 else 0.0,
+            "above": sum(x > 0 for x in d), "n": len(d), "p": p}
+
+
 def _mean_std(values: list[float], fmt: str) -> str:
     if not values:
         return ""
@@ -179,9 +193,10 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
             if row == "base" or len(paired) < 2:
                 continue
             parts = []
-            for k in ("fid_0", "ssim_0", "recall_0", "coverage_0"):
-                d = [by_seed[s][k] - base[s][k] for s in paired]
-                parts.append(f"{COLUMNS[k][0]} {statistics.mean(d):+.3f} ± {statistics.stdev(d):.3f}")
+            for k in DIFF_KEYS:
+                d = paired_difference([by_seed[s][k] for s in paired], [base[s][k] for s in paired])
+                p = "" if d["p"] is None else f", p {d['p']:.2g}"
+                parts.append(f"{COLUMNS[k][0]} {d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})")
             diffs.append(f"- {row} - base ({len(paired)} paired seeds): " + "; ".join(parts))
         lines += diffs + ([""] if diffs else [])
     text = "\n".join(lines)
@@ -192,6 +207,57 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
             head, rest = old.split(start, 1)
             page.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
     return text
+
+
+CURVE_PER_CLASS = 200  # generated images per class scored in each epoch's snapshot
+
+
+def score_curves(out: Path, rows: dict, rhos, data_dir) -> None:
+    """The evaluator's accuracy per class on every run's per-epoch generator snapshots
+    (the run's curve.json), for the runs whose curve lacks an epoch."""
+    from csacgan.evaluate import snapshot_curve
+    for rho in rhos:
+        for row in rows:
+            for run_dir in sorted(out.glob(f"r{rho:g}-{row}-s*")):
+                snaps = list((run_dir / "snapshots").glob("generator_epoch_*.pt"))
+                curve = run_dir / "curve.json"
+                if snaps and (not curve.is_file() or len(json.loads(curve.read_text())) < len(snaps)):
+                    snapshot_curve(run_dir, CURVE_PER_CLASS, data_dir=data_dir, progress=False)
+
+
+def figure(out: Path, rows: dict, rhos, path: Path) -> None:
+    """Per rho: '0' accuracy of each epoch's generator and w_0 after each epoch, a line per run."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    fig, axes = plt.subplots(len(rhos), 2, figsize=(11, 3.8 * len(rhos)), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (acc_ax, w_ax), rho in zip(axes, rhos):
+        w_ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="uniform (1/K)")
+        for j, row in enumerate(rows):
+            colour, labelled = colours[j % len(colours)], False
+            for run_dir in sorted(out.glob(f"r{rho:g}-{row}-s*")):
+                label = None if labelled else f"{row} ({rows[row][0]})"
+                if (run_dir / "curve.json").is_file():
+                    curve = json.loads((run_dir / "curve.json").read_text())
+                    acc_ax.plot([c["epoch"] for c in curve], [c["per_class"][0] for c in curve], "-o", ms=3,
+                                color=colour, alpha=0.8, label=label)
+                    labelled = True
+                log = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
+                w0 = [(r["epoch"], r["class_costs"][0]) for r in log if "class_costs" in r]
+                if w0:
+                    w_ax.plot(*zip(*w0), "-o", ms=3, color=colour, alpha=0.8, label=label)
+        acc_ax.set(title=f"rho {rho:g}: generated '0's the evaluator calls '0' (one line per seed)",
+                   xlabel="epoch", ylabel="'0' accuracy", ylim=(-0.02, 1.02))
+        w_ax.set(title=f"rho {rho:g}: cost of '0' set after each epoch", xlabel="epoch", ylabel="w_0")
+        for ax in (acc_ax, w_ax):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -209,6 +275,8 @@ def main() -> None:
     p.add_argument("--data-dir", default=os.environ.get("CSACGAN_DATA_DIR"))
     p.add_argument("--report", type=Path, metavar="PAGE", nargs="?", const=Path("-"),
                    help="only print the table (and write it between PAGE's table markers)")
+    p.add_argument("--figure", type=Path, metavar="PNG",
+                   help="with --report: score every run's per-epoch snapshots and draw '0' accuracy and w_0 per epoch")
     args = p.parse_args()
     recipe = args.recipe or RECIPE[args.study]
     out = args.out or Path.home() / "csacgan-runs" / f"ablation-{args.study}-{recipe}"
@@ -219,6 +287,9 @@ def main() -> None:
     if args.report is None:
         run_ablation(out, rows, recipe, args.rho, args.seeds, args.epochs, args.jobs, args.data_dir,
                      args.max_steps, args.n_per_class)
+    if args.figure is not None:
+        score_curves(out, rows, args.rho, args.data_dir)
+        figure(out, rows, args.rho, args.figure)
     print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report))
 
 

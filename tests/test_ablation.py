@@ -1,0 +1,70 @@
+"""experiments/ablation.py's table, paired differences and figure, on run folders made here."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "ablation.py"
+
+
+@pytest.fixture(scope="module")
+def ablation():
+    spec = importlib.util.spec_from_file_location("ablation", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _metrics(acc0: float, fid0: float) -> dict:
+    classes = [str(c) for c in range(10)]
+    per = lambda v: {c: v for c in classes}  # noqa: E731
+    prdc = {c: {"precision": 0.9, "recall": 0.5, "coverage": 0.6} for c in classes}
+    return {"epoch": 5, "step": 100, "metrics": {
+        "classifier_accuracy": {"per_class": {**per(0.99), "0": acc0}},
+        "ssim_diversity": {"per_class": per(0.45), "real": {"per_class": per(0.43)}},
+        "fid": {"per_class": {**per(5.0), "0": fid0}, "overall": fid0 / 2,
+                "real": {"per_class": per(1.0), "overall": 0.9}},
+        "prdc": {"per_class": prdc, "real": {"per_class": prdc}}}}
+
+
+def _run(out: Path, row: str, seed: int, acc0: float, fid0: float, costs=None) -> None:
+    run = out / f"r190-{row}-s{seed}"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps(_metrics(acc0, fid0)))
+    log = [{"epoch": e, "seconds": 60.0, **({"class_costs": [costs[e - 1]] + [0.1] * 9} if costs else {})}
+           for e in (1, 2)]
+    (run / "log.jsonl").write_text("\n".join(json.dumps(r) for r in log))
+    (run / "curve.json").write_text(json.dumps([{"epoch": e, "per_class": [acc0 * e / 2] + [1.0] * 9}
+                                                for e in (1, 2)]))
+
+
+def test_the_report_pairs_each_row_with_base_seed_by_seed(ablation, tmp_path):
+    rows = {"base": ("acgan", {}), "real": ("cs-acgan", {})}
+    base_acc, row_acc = [0.2, 0.5, 0.8], [0.3, 0.7, 0.7]  # differences +0.1, +0.2, -0.1
+    for s in range(3):
+        _run(tmp_path, "base", s, base_acc[s], 40.0)
+        _run(tmp_path, "real", s, row_acc[s], 30.0 + s, costs=[0.2, 0.15])
+    text = ablation.report(tmp_path, rows, [190.0], None)
+    line = next(x for x in text.splitlines() if x.startswith("- real - base"))
+    assert "(3 paired seeds)" in line
+    assert "'0' accuracy +0.067 ± 0.153 (2/3 above, p 0.53)" in line  # t = 0.756, 2 dof
+    assert "FID '0' -9.000 ± 1.000 (0/3 above, p 0.0041)" in line  # t = -15.6
+    row = next(x for x in text.splitlines() if x.startswith("| real |"))
+    assert row.startswith("| real | cs-acgan | 3 | 31.0 ± 1.0 |") and "| 0.567 ± 0.231 |" in row  # FID '0', '0' acc
+    assert "0.20 / 0.15" in text  # w_0 of seed 0's last epochs
+
+
+def test_paired_difference_needs_spread_for_a_p_value(ablation):
+    d = ablation.paired_difference([1.0, 2.0, 3.0], [0.5, 1.5, 2.5])
+    assert d["mean"] == pytest.approx(0.5) and d["std"] == 0 and d["above"] == 3 and d["p"] is None
+
+
+def test_the_figure_draws_every_run(ablation, tmp_path):
+    rows = {"base": ("acgan", {}), "real": ("cs-acgan", {})}
+    for s in range(2):
+        _run(tmp_path, "base", s, 0.5, 40.0)
+        _run(tmp_path, "real", s, 0.6, 30.0, costs=[0.2, 0.15])
+    path = tmp_path / "figure" / "costs.png"
+    ablation.figure(tmp_path, rows, [190.0], path)
+    assert path.stat().st_size > 10_000
