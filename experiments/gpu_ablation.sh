@@ -5,7 +5,8 @@
 # seed-major, so a cut-short call still brings back the one-seed screen of every row.
 # Both studies run at once, JOBS runs each (one GPU, one CPU thread per run), for at most
 # LIMIT seconds; every run's metrics.json, log.jsonl and config.json come back in
-# $OUT/ablation-*.tgz with the tables in $OUT/ablation-*.md. First, here,
+# $OUT/ablation-*.tgz (with each run's per-epoch curve.json) and the tables and figures in
+# $OUT/ablation-*.md and .png. First, here,
 # `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then call
 # the device tool with carry [".mnist"] and the command
 #   bash experiments/gpu_ablation.sh [LIMIT] [JOBS]
@@ -23,8 +24,9 @@ timeout "$left" python3 experiments/ablation.py --study levers --epochs 8 --seed
   --out gpu-runs/ablation-levers > "$OUT/ablation-levers.log" 2>&1 &
 wait
 for study in costs levers; do
-  python3 experiments/ablation.py --study "$study" --out "gpu-runs/ablation-$study" --report > "$OUT/ablation-$study.md" 2>&1
+  python3 experiments/ablation.py --study "$study" --out "gpu-runs/ablation-$study" --report \
+    --figure "$OUT/ablation-$study.png" > "$OUT/ablation-$study.md" 2>&1
   tar czf "$OUT/ablation-$study.tgz" gpu-runs/ablation-$study/*/metrics.json gpu-runs/ablation-$study/*/log.jsonl \
-    gpu-runs/ablation-$study/*/config.json 2>/dev/null
+    gpu-runs/ablation-$study/*/config.json gpu-runs/ablation-$study/*/curve.json 2>/dev/null
 done
 cat "$OUT"/ablation-*.md
