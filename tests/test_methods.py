@@ -198,3 +198,9 @@ def test_the_cost_classifier_is_trained_before_the_gan_and_resumes_with_the_run(
     resume(run, epochs=2)  # the classifier comes back from the checkpoint, not retrained
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert len(records) == 3 and "class_errors" in records[2]
+    # the classifier's training leaves the GAN's random stream alone: with the costs still
+    # uniform in epoch 1, the run computes ACGAN's epoch 1 exactly
+    acgan = train(tiny_config(tmp_path / "acgan", synthetic_path, method="acgan", max_steps=None, max_per_class=40,
+                              imbalance_ratio=20.0))
+    first = json.loads((acgan / "log.jsonl").read_text().splitlines()[0])
+    assert first["epoch"] == 1 and (first["d_loss"], first["g_loss"]) == (records[1]["d_loss"], records[1]["g_loss"])

@@ -67,9 +67,10 @@ class CostSensitiveACGAN(ACGAN):
         images, labels = data.images.cpu(), data.labels.cpu()
         counts = torch.bincount(labels, minlength=self.num_classes).float()
         weights = len(labels) / (self.num_classes * counts.clamp(min=1))  # scikit-learn's "balanced"
-        self.classifier = fit_small_cnn(images, labels, self.num_classes, self.classifier_steps,
-                                        data.seed, class_weights=weights, desc="cost classifier",
-                                        progress=data.progress and data.world.main)
+        with torch.random.fork_rng():  # the GAN's random stream stays ACGAN's: runs pair seed for seed
+            self.classifier = fit_small_cnn(images, labels, self.num_classes, self.classifier_steps,
+                                            data.seed, class_weights=weights, desc="cost classifier",
+                                            progress=data.progress and data.world.main)
         data.world.broadcast(self.classifier)
         return {"cost_classifier_steps": self.classifier_steps}
 
