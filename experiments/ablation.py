@@ -198,6 +198,13 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
                 p = "" if d["p"] is None else f", p {d['p']:.2g}"
                 parts.append(f"{COLUMNS[k][0]} {d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})")
             diffs.append(f"- {row} - base ({len(paired)} paired seeds): " + "; ".join(parts))
+            window = [(late_accuracy(out / run_name(rho, row, s)), late_accuracy(out / run_name(rho, "base", s)))
+                      for s in paired]
+            if None not in (x for pair in window for x in pair):
+                d = paired_difference([a for a, _ in window], [b for _, b in window])
+                p = "" if d["p"] is None else f", p {d['p']:.2g}"
+                diffs.append(f"  - '0' accuracy over the last {LATE_EPOCHS} epochs' snapshots ({CURVE_PER_CLASS} images "
+                             f"per class each): {d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})")
         lines += diffs + ([""] if diffs else [])
     text = "\n".join(lines)
     if page is not None and page.is_file():
@@ -210,6 +217,19 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
 
 
 CURVE_PER_CLASS = 200  # generated images per class scored in each epoch's snapshot
+
+
+LATE_EPOCHS = 3  # '0' accuracy swings from one epoch to the next; its mean over these is steadier
+
+
+def late_accuracy(run_dir: Path) -> float | None:
+    """Mean '0' accuracy of the last LATE_EPOCHS snapshots in the run's curve.json, if scored."""
+    path = run_dir / "curve.json"
+    if not path.is_file():
+        return None
+    curve = json.loads(path.read_text())
+    last = max(c["epoch"] for c in curve)
+    return statistics.mean(c["per_class"][0] for c in curve if c["epoch"] > last - LATE_EPOCHS)
 
 
 def score_curves(out: Path, rows: dict, rhos, data_dir) -> None:
