@@ -144,6 +144,11 @@ def paired_difference(row: list[float], base: list[float]) -> dict:
             "above": sum(x > 0 for x in d), "n": len(d), "p": p}
 
 
+def _format_difference(d: dict) -> str:
+    p = "" if d["p"] is None else f", p {d['p']:.2g}"
+    return f"{d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})"
+
+
 def _mean_std(values: list[float], fmt: str) -> str:
     if not values:
         return ""
@@ -195,16 +200,14 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
             parts = []
             for k in DIFF_KEYS:
                 d = paired_difference([by_seed[s][k] for s in paired], [base[s][k] for s in paired])
-                p = "" if d["p"] is None else f", p {d['p']:.2g}"
-                parts.append(f"{COLUMNS[k][0]} {d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})")
+                parts.append(f"{COLUMNS[k][0]} {_format_difference(d)}")
             diffs.append(f"- {row} - base ({len(paired)} paired seeds): " + "; ".join(parts))
             window = [(late_accuracy(out / run_name(rho, row, s)), late_accuracy(out / run_name(rho, "base", s)))
                       for s in paired]
             if None not in (x for pair in window for x in pair):
                 d = paired_difference([a for a, _ in window], [b for _, b in window])
-                p = "" if d["p"] is None else f", p {d['p']:.2g}"
                 diffs.append(f"  - '0' accuracy over the last {LATE_EPOCHS} epochs' snapshots ({CURVE_PER_CLASS} images "
-                             f"per class each): {d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})")
+                             f"per class each): {_format_difference(d)}")
         lines += diffs + ([""] if diffs else [])
     text = "\n".join(lines)
     if page is not None and page.is_file():
@@ -217,8 +220,6 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
 
 
 CURVE_PER_CLASS = 200  # generated images per class scored in each epoch's snapshot
-
-
 LATE_EPOCHS = 3  # '0' accuracy swings from one epoch to the next; its mean over these is steadier
 
 
@@ -296,7 +297,7 @@ def main() -> None:
     p.add_argument("--report", type=Path, metavar="PAGE", nargs="?", const=Path("-"),
                    help="only print the table (and write it between PAGE's table markers)")
     p.add_argument("--figure", type=Path, metavar="PNG",
-                   help="with --report: score every run's per-epoch snapshots and draw '0' accuracy and w_0 per epoch")
+                   help="also score every run's per-epoch snapshots and draw '0' accuracy and w_0 per epoch")
     args = p.parse_args()
     recipe = args.recipe or RECIPE[args.study]
     out = args.out or Path.home() / "csacgan-runs" / f"ablation-{args.study}-{recipe}"
