@@ -133,20 +133,9 @@ def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: i
 DIFF_KEYS = ("acc_0", "fid_0", "fid_all", "ssim_0", "recall_0", "coverage_0")
 
 
-def paired_difference(row: list[float], base: list[float]) -> dict:
-    """row - base seed by seed: mean, std, how many seeds lie above base, a paired t-test's p."""
-    d = [a - b for a, b in zip(row, base)]
-    p = None
-    if len(d) >= 2 and statistics.pstdev(d) > 0:
-        from scipy.stats import ttest_rel
-        p = float(ttest_rel(row, base).pvalue)
-    return {"mean": statistics.mean(d), "std": statistics.stdev(d) if len(d) > 1 else 0.0,
-            "above": sum(x > 0 for x in d), "n": len(d), "p": p}
-
-
 def _format_difference(d: dict) -> str:
     p = "" if d["p"] is None else f", p {d['p']:.2g}"
-    return f"{d['mean']:+.3f} ± {d['std']:.3f} ({d['above']}/{d['n']} above{p})"
+    return f"{d['mean']:+.3f} ± {d['std']:.3f} ({d['wins']}/{d['n']} above{p})"
 
 
 def _mean_std(values: list[float], fmt: str) -> str:
@@ -159,6 +148,7 @@ def _mean_std(values: list[float], fmt: str) -> str:
 
 def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     """The ablation table (mean ± std over the seeds done; paired differences from base)."""
+    from csacgan.experiments.downstream import paired_difference
     lines = []
     for rho in rhos:
         runs = {}

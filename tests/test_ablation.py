@@ -57,9 +57,10 @@ def test_the_report_pairs_each_row_with_base_seed_by_seed(ablation, tmp_path):
     assert "over the last 3 epochs' snapshots (200 images per class each): +0.050 ± 0.115 (2/3 above, p 0.53)" in text
 
 
-def test_paired_difference_needs_spread_for_a_p_value(ablation):
-    d = ablation.paired_difference([1.0, 2.0, 3.0], [0.5, 1.5, 2.5])
-    assert d["mean"] == pytest.approx(0.5) and d["std"] == 0 and d["above"] == 3 and d["p"] is None
+def test_paired_difference_needs_spread_for_a_p_value():
+    from csacgan.experiments.downstream import paired_difference
+    d = paired_difference([1.0, 2.0, 3.0], [0.5, 1.5, 2.5])
+    assert d["mean"] == pytest.approx(0.5) and d["std"] == 0 and d["wins"] == 3 and d["p"] is None
 
 
 def test_the_figure_draws_every_run(ablation, tmp_path):

@@ -358,11 +358,17 @@ def paired(state: dict, level: str, sampler: str, baseline: str, metric: str = "
              for k in seeds if cell_key(level, sampler, k) in cells and cell_key(level, baseline, k) in cells]
     if not pairs:
         return None
-    d = np.array([a - b for a, b in pairs])
+    return paired_difference([a for a, _ in pairs], [b for _, b in pairs])
+
+
+def paired_difference(row, base) -> dict:
+    """row - base, seed by seed (both in seed order): mean, std, wins (seeds where row is
+    higher), a paired t-test's p, and the differences themselves."""
+    d = np.array(row, dtype=float) - np.array(base, dtype=float)
     p = None
     if len(d) >= 2 and d.std() > 0:
         from scipy.stats import ttest_rel
-        p = float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
+        p = float(ttest_rel(row, base).pvalue)
     return {"mean": float(d.mean()), "std": float(d.std(ddof=1)) if len(d) > 1 else 0.0,
             "wins": int((d > 0).sum()), "n": len(d), "p": p, "differences": d.tolist()}
 
