@@ -44,3 +44,13 @@ def test_bad_requests_exit_with_a_clear_message(tmp_path, synthetic_path, args, 
 def test_generate_from_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(SystemExit, match="no checkpoint.pt"):
         main(["generate", "--run", str(tmp_path), "--class", "0", "--out", str(tmp_path / "x.npz")])
+
+
+@pytest.mark.parametrize("command", ["train", "generate", "augment", "reproduce", "evaluate", "downstream"])
+def test_help_states_each_default_once_and_never_none(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines: join them
+    assert "(default: None)" not in text
+    options = text.split(" --")
+    assert not [o for o in options if o.count("default") > 1 and "(default:" in o.split("default", 2)[-1]]

@@ -97,6 +97,16 @@ METHOD_FLAGS = ("temperature", "momentum", "error_source", "costs_in", "update_e
                 "classifier_steps", "autoencoder_epochs")
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's formatter that appends each option's default, except where there is none
+    to show (None) or the help text already says what it is."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _add_train(sub) -> None:
     from .data import DATASETS
     from .data.batches import FAKE_LABELS, SAMPLINGS
@@ -106,7 +116,7 @@ def _add_train(sub) -> None:
     d = TrainConfig()
     cs, bagan = method_defaults("cs-acgan"), method_defaults("bagan")
     p = sub.add_parser("train", help="train a GAN on an imbalanced dataset",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       formatter_class=_DefaultsFormatter,
                        description="Train CostSensitive-ACGAN (or ACGAN) on a dataset made imbalanced "
                                    "on purpose. Writes a run folder with config.json, log.jsonl, "
                                    "checkpoint.pt and a sample grid per epoch (one row per class).")
@@ -244,7 +254,7 @@ def _cmd_train(args) -> None:
 
 def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="draw images of one class from a trained run",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_DefaultsFormatter)
     p.add_argument("--run", required=True, metavar="RUN_DIR", help="run folder written by 'csacgan train'")
     p.add_argument("--class", dest="class_index", type=_bounded(int, 0), required=True, help="class index, e.g. 0")
     p.add_argument("--n", type=_bounded(int, 1), default=100, help="number of images")
@@ -263,7 +273,7 @@ def _cmd_generate(args) -> None:
 
 def _add_augment(sub) -> None:
     p = sub.add_parser("augment", help="write a rebalanced copy of the run's dataset",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       formatter_class=_DefaultsFormatter,
                        description="Draw generated images from RUN_DIR and write a rebalanced copy of "
                                    "its dataset in the layout it came in: an image folder (originals "
                                    "copied, synthetic-*.png added) or an .npz (originals first, then "
@@ -305,7 +315,7 @@ def _add_reproduce(sub) -> None:
     from .experiments.grid import PROFILES
     p = sub.add_parser("reproduce", help="the paper's grid (3 methods x 3 imbalance levels x seeds) "
                        "and a report with its Tables 3-5 beside ours",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       formatter_class=_DefaultsFormatter,
                        description="Train and evaluate ACGAN, BAGAN and CostSensitive-ACGAN on MNIST with "
                                    "class '0' made rare at the paper's three levels, then write "
                                    "OUT/report.md and OUT/figures/. Resumable: run the same command again "
@@ -349,7 +359,7 @@ def _add_downstream(sub) -> None:
     d = Settings(out="")
     p = sub.add_parser("downstream", help="train a classifier on each sampler's rebalanced set and score "
                        "it on the real test set (ACSA, GM, macro-F1), paired over seeds",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       formatter_class=_DefaultsFormatter,
                        description="Does adding generated images beat doing nothing, random oversampling, a "
                                    "class-weighted loss, SMOTE and latent SMOTE? Writes OUT/downstream.json "
                                    "and OUT/report.md; resumable (run the same command again).")
@@ -394,7 +404,7 @@ def _cmd_downstream(args) -> None:
 def _add_evaluate(sub) -> None:
     from .metrics import METRICS
     p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       formatter_class=_DefaultsFormatter,
                        description="Generate N images per class from RUN_DIR's generator and compute "
                                    "classifier accuracy (paper Table 5), SSIM diversity (Table 4), FID "
                                    "and KID on a ResNet-18 evaluator's features (overall and per class), "
