@@ -59,3 +59,15 @@ def test_short_real_run_learns_to_classify_real_digits(tmp_path, mnist_path, mni
     assert accuracy > 0.6, accuracy  # chance is 0.1
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == 150 and log[-1]["partial_epoch"]
+
+
+def test_a_copied_run_resumes_in_its_new_folder_and_leaves_the_original_alone(tmp_path, synthetic_path):
+    import shutil
+    run = train(tiny_config(tmp_path, synthetic_path, epochs=2, max_steps=None, max_per_class=200, imbalance_ratio=10))
+    shutil.copytree(run, tmp_path / "copy")
+    before = (run / "config.json").read_text()
+    resume(tmp_path / "copy", epochs=3)
+    assert json.loads((tmp_path / "copy" / "config.json").read_text())["config"]["out"] == str(tmp_path / "copy")
+    assert (run / "config.json").read_text() == before
+    assert not (run / "samples" / "epoch_003.png").exists()
+    assert (tmp_path / "copy" / "samples" / "epoch_003.png").exists()

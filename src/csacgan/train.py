@@ -442,6 +442,7 @@ def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None
     ckpt = load_checkpoint(run_dir)
     values = dict(ckpt["config"])
     values.setdefault("fake_labels", "uniform")  # runs from before the option drew uniformly
+    values["out"] = str(run_dir)  # a run folder copied or moved elsewhere records where it now lives
     if epochs is not None:
         if epochs < ckpt["epoch"]:
             raise ValueError(f"--epochs {epochs} is fewer than the {ckpt['epoch']} epochs {run_dir} has "
