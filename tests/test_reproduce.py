@@ -108,3 +108,18 @@ def test_converged_profile_is_the_paper_grid_at_the_studied_budget():
         assert TrainConfig(**c.config).resolved().fake_labels == "class-prior"  # c ~ p_c, the paper's
         same = {k: v for k, v in c.config.items() if k not in ("epochs", "out", "method_options")}
         assert same == {k: v for k, v in p.config.items() if k not in ("epochs", "out", "method_options")}
+
+
+def test_a_run_folder_in_the_grids_place_must_have_the_planned_settings(tmp_path, synthetic_path):
+    from dataclasses import replace
+    from conftest import tiny_config
+    from csacgan.experiments.grid import check_same_run
+    from csacgan.train import train
+    cfg = tiny_config(tmp_path, synthetic_path, max_per_class=200, imbalance_ratio=10, max_steps=2)
+    run = train(cfg)
+    # a longer budget, another folder or data path: the grid resumes it
+    check_same_run(run, replace(cfg, epochs=20, max_steps=None, out=str(tmp_path / "elsewhere"), data_dir=None))
+    with pytest.raises(ValueError, match=r"other settings than the grid plans \(seed: 0, planned 1\)"):
+        check_same_run(run, replace(cfg, seed=1))
+    with pytest.raises(ValueError, match="method: 'cs-acgan', planned 'acgan'.*recipe"):
+        check_same_run(run, replace(cfg, method="acgan", recipe="paper"))
