@@ -148,7 +148,7 @@ def _mean_std(values: list[float], fmt: str) -> str:
 
 def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     """The ablation table (mean ± std over the seeds done; paired differences from base)."""
-    from csacgan.experiments.downstream import paired_difference
+    from csacgan.experiments.downstream_report import paired_difference
     lines = []
     for rho in rhos:
         runs = {}

@@ -32,7 +32,8 @@ def test_train_until_stable_keeps_the_best_check_and_stops():
 
 
 def test_scores_and_paired_differences():
-    from csacgan.experiments.downstream import paired, test_scores
+    from csacgan.experiments.downstream import test_scores
+    from csacgan.experiments.downstream_report import paired
     y = np.array([0, 0, 1, 1, 2, 2])
     got = test_scores(y, np.array([0, 1, 1, 1, 2, 2]), 3, [0])
     assert got["acsa"] == pytest.approx((0.5 + 1 + 1) / 3) and got["minority_recall"] == 0.5
@@ -47,7 +48,7 @@ def test_scores_and_paired_differences():
 
 
 def test_the_report_quotes_deepsmotes_mnist_table_for_mnist_only(tmp_path):
-    from csacgan.experiments.downstream import METRICS, write_report
+    from csacgan.experiments.downstream_report import METRICS, write_report
     for dataset, quoted in (("mnist", True), ("fashion-mnist", False)):
         state = {"settings": {"protocol": "deepsmote", "dataset": dataset, "classifier": "small-cnn",
                               "patience": 4, "check_every": 250, "max_steps": 4000, "gan_epochs": 30},
