@@ -132,3 +132,21 @@ def test_gan_seeds_train_several_gans_on_the_same_split(tmp_path, mnist_path):
     data = [json.loads((out / "gans" / f"acgan-deepsmote-s{k}" / "config.json").read_text()) for k in range(2)]
     assert data[0]["data"]["kept_indices_md5"] == data[1]["data"]["kept_indices_md5"]
     assert [d["config"]["seed"] for d in data] == [0, 1]
+
+
+def test_a_continued_study_trains_only_the_gans_its_remaining_cells_sample(tmp_path, mnist_path):
+    """A study carried to another machine with its downstream.json but not its GANs: a
+    second GAN seed retrains only GAN 1, which the odd seeds sample; GAN 0's cells stay."""
+    import shutil
+    from csacgan.cli import main
+    out = tmp_path / "study"
+    args = ["downstream", "--quick", "--out", str(out), "--data-dir", str(mnist_path), "--samplers", "acgan",
+            "--seeds", "2", "--no-progress"]
+    main(args)
+    first = json.loads((out / "downstream.json").read_text())["cells"]
+    shutil.rmtree(out / "gans" / "acgan-deepsmote-s0")
+    main(args + ["--gan-seeds", "2"])
+    cells = json.loads((out / "downstream.json").read_text())["cells"]
+    assert not (out / "gans" / "acgan-deepsmote-s0").exists()
+    assert (out / "gans" / "acgan-deepsmote-s1" / "checkpoint.pt").is_file()
+    assert cells["deepsmote/acgan/0"] == first["deepsmote/acgan/0"] and cells["deepsmote/acgan/1"]["gan_seed"] == 1

@@ -297,8 +297,10 @@ def downstream(settings: Settings, data=None) -> Path:
             continue
         prepared = {}
         for name in sorted({n for n, _ in wanted}):
-            if name in GAN_SAMPLERS:
-                prepared[name] = [str(gan_run(s, level, name, data, k)) for k in range(s.gan_seeds)]
+            if name in GAN_SAMPLERS:  # only the GANs that the cells left to run sample (seed k: GAN k % gan_seeds)
+                needed = {seed % s.gan_seeds for n, seed in wanted if n == name}
+                prepared[name] = [str(gan_run(s, level, name, data, k)) if k in needed else None
+                                  for k in range(s.gan_seeds)]
             elif name == "latent-smote":
                 prepared[name] = str(autoencoder_dir(s, level, data, train_idx))
         common = dict(level=level, num_classes=data.num_classes, prepared=prepared, classifier=s.classifier,
