@@ -288,7 +288,9 @@ def downstream(settings: Settings, data=None) -> Path:
     jobs = []
     for level in s.levels:
         data, train_idx, val_idx, summary = split(s, level, data)
-        wanted = [(name, seed) for name in s.samplers for seed in range(s.seeds)
+        # seed-major: a study stopped part-way holds every sampler on its first seeds (a
+        # smaller paired table) rather than every seed of the first samplers
+        wanted = [(name, seed) for seed in range(s.seeds) for name in s.samplers
                   if not _done(state["cells"].get(cell_key(level, name, seed)), name, seed, s.gan_seeds)]
         state["levels"][level] = {"imbalance": summary.to_dict(), "train_counts": torch.bincount(
             data.train_labels[train_idx], minlength=data.num_classes).tolist(), "validation_counts": torch.bincount(
