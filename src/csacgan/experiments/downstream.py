@@ -38,12 +38,11 @@ from ..checkpoint import write_json
 from ..config import TrainConfig
 from ..data.imbalance import DEEPSMOTE_COUNTS
 from ..data.training_set import prepare_data, validation_split
+from .downstream_report import SPLIT_SEED, cell_key, write_figures, write_report
 
 PROTOCOLS = ("paper", "deepsmote", "given")
 CLASSIFIERS = ("small-cnn", "resnet18")
 VALIDATION = 0.1
-SPLIT_SEED = 0
-METRICS = ("acsa", "gm", "macro_f1", "minority_recall")
 # The GANs' budget per protocol, in epochs of the imbalanced set (64 images a step):
 # paper, 45000 images: the project's default 8 epochs (5600 steps); deepsmote, 9000
 # images: 30 epochs (3800 steps).
@@ -257,16 +256,11 @@ def _done(cell: dict | None, name: str, seed: int, gan_seeds: int) -> bool:
     return name not in GAN_SAMPLERS or cell.get("gan_seed", 0) == seed % gan_seeds
 
 
-def cell_key(level: str, sampler: str, seed: int) -> str:
-    return f"{level}/{sampler}/{seed}"
-
-
 def downstream(settings: Settings, data=None) -> Path:
     """Run (or continue) every cell; returns the path of ``downstream.json``."""
     from ..data import load_dataset
     from ..runtime import environment
     from ..sampler import GAN_SAMPLERS
-    from .downstream_report import write_figures, write_report
     from .grid import process_pool
     s = settings.resolved()
     out = Path(s.out)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .downstream import METRICS, SPLIT_SEED, cell_key
+# What downstream.json holds: cells keyed LEVEL/SAMPLER/SEED, each with these test scores;
+# the validation split, the GANs' training data and latent SMOTE's autoencoder use split seed 0.
+METRICS = ("acsa", "gm", "macro_f1", "minority_recall")
+SPLIT_SEED = 0
+
+
+def cell_key(level: str, sampler: str, seed: int) -> str:
+    return f"{level}/{sampler}/{seed}"
 
 # DeepSMOTE's MNIST table (Dablain, Krawczyk and Chawla 2022, Table 3, ResNet-18), in %,
 # as commonly transcribed; these four ACSA values are the ones quoted, the rest are not.
