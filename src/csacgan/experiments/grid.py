@@ -120,10 +120,31 @@ def _priority(run: GridRun) -> tuple:
             run.seed, run.level, METHODS.index(run.method))
 
 
+# What may differ between a grid's plan and a run folder already in its place: where the
+# run lives and finds its data, how long it trains, and whether it shows progress.
+MAY_DIFFER = ("out", "data_dir", "epochs", "max_steps", "progress")
+
+
+def check_same_run(run_dir: Path, cfg: TrainConfig, recorded: dict | None = None) -> None:
+    """Refuse a run folder in the grid's place that was trained with another recipe, so
+    that a run copied in (say, from a study with the same configuration, to be resumed to
+    the grid's budget) is the grid's run and nothing else. ``recorded``: the config in the
+    run's checkpoint, when the caller has loaded it already."""
+    planned = cfg.resolved().to_dict()
+    recorded = load_checkpoint(run_dir)["config"] if recorded is None else recorded
+    found = TrainConfig.from_dict(recorded).resolved().to_dict()
+    differ = sorted(k for k in planned if k not in MAY_DIFFER and planned[k] != found.get(k))
+    if differ:
+        raise ValueError(f"{run_dir} was trained with other settings than the grid plans ("
+                         + ", ".join(f"{k}: {found.get(k)!r}, planned {planned[k]!r}" for k in differ)
+                         + "); move it away or choose another --out")
+
+
 def _trained(run_dir: Path, cfg: TrainConfig) -> bool:
     if not (run_dir / CHECKPOINT).is_file():
         return False
     ckpt = load_checkpoint(run_dir)
+    check_same_run(run_dir, cfg, ckpt["config"])
     return ckpt["epoch"] >= cfg.epochs or (cfg.max_steps is not None and ckpt["global_step"] >= cfg.max_steps)
 
 
@@ -138,24 +159,6 @@ def _evaluated(run_dir: Path, profile: Profile) -> bool:
             and all(m in report.get("metrics", {}) for m in profile.metrics))
 
 
-# What may differ between a grid's plan and a run folder already in its place: where the
-# run lives and finds its data, how long it trains, and whether it shows progress.
-MAY_DIFFER = ("out", "data_dir", "epochs", "max_steps", "progress")
-
-
-def check_same_run(run_dir: Path, cfg: TrainConfig) -> None:
-    """Refuse a run folder in the grid's place that was trained with another recipe, so
-    that a run copied in (say, from a study with the same configuration, to be resumed to
-    the grid's budget) is the grid's run and nothing else."""
-    planned = cfg.resolved().to_dict()
-    found = TrainConfig.from_dict(load_checkpoint(run_dir)["config"]).resolved().to_dict()
-    differ = sorted(k for k in planned if k not in MAY_DIFFER and planned[k] != found.get(k))
-    if differ:
-        raise ValueError(f"{run_dir} was trained with other settings than the grid plans ("
-                         + ", ".join(f"{k}: {found.get(k)!r}, planned {planned[k]!r}" for k in differ)
-                         + "); move it away or choose another --out")
-
-
 def _do_run(run: GridRun, p: Profile) -> tuple[str, float]:
     """Train (or resume) and evaluate one run of the grid; returns (name, seconds)."""
     from ..evaluate import evaluate
@@ -163,8 +166,6 @@ def _do_run(run: GridRun, p: Profile) -> tuple[str, float]:
     started = time.perf_counter()
     cfg = TrainConfig.from_dict(run.config)
     run_dir = Path(cfg.out)
-    if (run_dir / CHECKPOINT).is_file():
-        check_same_run(run_dir, cfg)
     if not _trained(run_dir, cfg):
         if (run_dir / CHECKPOINT).is_file():  # unfinished, or the profile asks for more now
             resume(run_dir, epochs=cfg.epochs, max_steps=cfg.max_steps)
