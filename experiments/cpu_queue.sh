@@ -33,10 +33,10 @@ grid=$RUNS/converged-ratio
 mkdir -p "$grid/runs"
 for seed in 0 1 2; do
   for pair in "base acgan" "real cs-acgan"; do
-    set -- $pair
-    target=$grid/runs/$2-ratio95-s$seed
+    read -r row method <<< "$pair"
+    target=$grid/runs/$method-ratio95-s$seed
     # the longest-trained copy of the costs study's run, if any (costs-e12 holds seed 0 to epoch 12)
-    source=$(ls -d "$RUNS"/costs-e12/r190-$1-s$seed "$RUNS"/costs-e6/r190-$1-s$seed 2>/dev/null | head -1 || true)
+    source=$(ls -d "$RUNS"/costs-e12/r190-$row-s$seed "$RUNS"/costs-e6/r190-$row-s$seed 2>/dev/null | head -1 || true)
     if [ ! -e "$target" ] && [ -n "$source" ]; then
       cp -r "$source" "$target" && rm -f "$target/metrics.json" "$target/curve.json"
     fi

@@ -16,6 +16,7 @@ SPLIT_SEED = 0
 def cell_key(level: str, sampler: str, seed: int) -> str:
     return f"{level}/{sampler}/{seed}"
 
+
 # DeepSMOTE's MNIST table (Dablain, Krawczyk and Chawla 2022, Table 3, ResNet-18), in %,
 # as commonly transcribed; these four ACSA values are the ones quoted, the rest are not.
 DEEPSMOTE_PUBLISHED_ACSA = {"smote": 81.48, "bagan": 92.56, "gamo": 95.45, "deepsmote": 96.16}
