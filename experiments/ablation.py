@@ -15,10 +15,14 @@ augmentation gain are left to the downstream study). Runs are resumable and trai
 ``--jobs`` at a time in processes of one thread each, seed 0 of every row first, so a
 stopped ablation is a one-seed screen rather than all seeds of a few rows. Seed s is the
 same data, initialisation and batch order for every row: differences are paired.
+``--sampling`` and ``--fake-labels`` change the recipe's real batches and generated labels
+for every row, ACGAN's included, so the costs can be compared with ACGAN under each; a run
+folder trained with other settings is refused, not resumed.
 
     python experiments/ablation.py --study levers --seeds 1                      # screen
     python experiments/ablation.py --study levers --seeds 3 --rows base ema combined
     python experiments/ablation.py --study levers --report docs/results/levers.md
+    python experiments/ablation.py --study costs --rho 20 --sampling class-balanced --seeds 1
 """
 from __future__ import annotations
 
@@ -79,20 +83,26 @@ def run_name(rho: float, row: str, seed: int) -> str:
 
 
 def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epochs: int,
-         data_dir: str | None, max_steps: int | None = None, n_per_class: int = N_PER_CLASS) -> str:
-    """Train (or resume) one run, then evaluate it; returns its folder."""
+         data_dir: str | None, max_steps: int | None = None, n_per_class: int = N_PER_CLASS,
+         setting: dict | None = None) -> str:
+    """Train (or resume) one run, then evaluate it; returns its folder. ``setting``: options
+    every row of the study shares (``sampling``, ``fake_labels``), on top of the recipe's."""
     from csacgan.checkpoint import CHECKPOINT, load_checkpoint
     from csacgan.config import TrainConfig
     from csacgan.evaluate import evaluate
+    from csacgan.experiments.grid import check_same_run
     from csacgan.train import resume, train
     run_dir = Path(out) / run_name(rho, row, seed)
     method, options = rows[row]
+    cfg = TrainConfig(out=str(run_dir), method=method, recipe=recipe, imbalance_ratio=rho, seed=seed, epochs=epochs,
+                      max_steps=max_steps, data_dir=data_dir, progress=False, **options, **(setting or {}))
     if (run_dir / CHECKPOINT).is_file():
-        if load_checkpoint(run_dir)["epoch"] < epochs:
-            resume(run_dir, epochs=epochs, progress=False)
+        ckpt = load_checkpoint(run_dir)
+        check_same_run(run_dir, cfg, ckpt["config"])  # a folder of another study or setting is refused
+        if ckpt["epoch"] < epochs and (max_steps is None or ckpt["global_step"] < max_steps):
+            resume(run_dir, epochs=epochs, max_steps=max_steps, progress=False)
     else:
-        train(TrainConfig(out=str(run_dir), method=method, recipe=recipe, imbalance_ratio=rho, seed=seed,
-                          epochs=epochs, max_steps=max_steps, data_dir=data_dir, progress=False, **options))
+        train(cfg)
     if not _done(run_dir, epochs, max_steps):  # also when metrics.json scored an earlier epoch
         evaluate(run_dir, METRICS, n_per_class=n_per_class, data_dir=data_dir, progress=False)
     return str(run_dir)
@@ -108,7 +118,7 @@ def _done(run_dir: Path, epochs: int, max_steps: int | None) -> bool:
 
 
 def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: int, jobs: int, data_dir,
-                 max_steps: int | None = None, n_per_class: int = N_PER_CLASS) -> None:
+                 max_steps: int | None = None, n_per_class: int = N_PER_CLASS, setting: dict | None = None) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -124,13 +134,24 @@ def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: i
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_threads, initargs=(1,)) as pool:
         futures = {pool.submit(work, str(out), rows, recipe, rho, row, s, epochs, data_dir, max_steps,
-                               n_per_class): (rho, row, s)
+                               n_per_class, setting): (rho, row, s)
                    for rho, row, s in todo}
         for future in as_completed(futures):
             print(f"{time.strftime('%H:%M:%S')} done {Path(future.result()).name}", flush=True)
 
 
 DIFF_KEYS = ("acc_0", "fid_0", "fid_all", "ssim_0", "recall_0", "coverage_0")
+
+
+def _setting(run_dir: Path) -> tuple:
+    """The run's real-batch sampling and generated-label distribution as it trained
+    (the recipe's where the option was left unset); (None, None) without a config.json."""
+    path = run_dir / "config.json"
+    if not path.is_file():
+        return None, None
+    from csacgan.config import TrainConfig
+    cfg = TrainConfig.from_dict(json.loads(path.read_text())["config"]).resolved()
+    return cfg.sampling, cfg.fake_labels
 
 
 def _format_difference(d: dict) -> str:
@@ -151,7 +172,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     from csacgan.experiments.downstream_report import paired_difference
     lines = []
     for rho in rhos:
-        runs = {}
+        runs, settings = {}, set()
         for row in rows:
             for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
                 m = json.loads(path.read_text())
@@ -165,9 +186,15 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
                     minutes=sum(r["seconds"] for r in log) / 60, epoch=m["epoch"],
                     w0=" / ".join(f"{c:.2f}" for c in costs[-8:]))
                 real = {k: get(m["metrics"]) for k, get in REAL.items()}
+                settings.add(_setting(path.parent) + (m["epoch"],))
         if not runs:
             continue
-        lines += [f"### rho {rho:g}", "",
+        lines += [f"### rho {rho:g}", ""]
+        if len({x[:2] for x in settings}) == 1 and None not in next(iter(settings))[:2]:
+            sampling, fake_labels, _ = next(iter(settings))
+            lines += [f"Real batches {sampling}, generated labels {fake_labels}; scored after epoch "
+                      + "/".join(str(e) for e in sorted({x[2] for x in settings})) + ".", ""]
+        lines += [
                   "| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
                   + " | training minutes | w_0 of seed 0, last epochs |", "|" + " --- |" * (len(COLUMNS) + 5)]
         for row, by_seed in runs.items():
@@ -278,6 +305,10 @@ def main() -> None:
     p.add_argument("--recipe", choices=["paper", "balanced"], help="default: the study's (levers: balanced, costs: paper)")
     p.add_argument("--rho", type=float, nargs="+", default=[190.0])
     p.add_argument("--rows", nargs="+", help="default: all the study's rows")
+    p.add_argument("--sampling", choices=["uniform", "class-balanced"],
+                   help="real batches of every row, ACGAN's included (default: the recipe's)")
+    p.add_argument("--fake-labels", choices=["uniform", "class-prior"],
+                   help="classes asked of G in training, every row (default: the recipe's)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--max-steps", type=int, help="stop every run after this many steps (smoke tests)")
@@ -290,14 +321,16 @@ def main() -> None:
                    help="also score every run's per-epoch snapshots and draw '0' accuracy and w_0 per epoch")
     args = p.parse_args()
     recipe = args.recipe or RECIPE[args.study]
-    out = args.out or Path.home() / "csacgan-runs" / f"ablation-{args.study}-{recipe}"
+    setting = {k: v for k, v in (("sampling", args.sampling), ("fake_labels", args.fake_labels)) if v}
+    out = args.out or Path.home() / "csacgan-runs" / "-".join(
+        ["ablation", args.study, recipe] + [f"{k.replace('_', '-')}-{v}" for k, v in setting.items()])
     unknown = set(args.rows or []) - set(STUDIES[args.study])
     if unknown:
         p.error(f"unknown rows {sorted(unknown)}; the {args.study} study has {', '.join(STUDIES[args.study])}")
     rows = {r: STUDIES[args.study][r] for r in (args.rows or STUDIES[args.study])}
     if args.report is None:
         run_ablation(out, rows, recipe, args.rho, args.seeds, args.epochs, args.jobs, args.data_dir,
-                     args.max_steps, args.n_per_class)
+                     args.max_steps, args.n_per_class, setting)
     if args.figure is not None:
         score_curves(out, rows, args.rho, args.data_dir)
         figure(out, rows, args.rho, args.figure)

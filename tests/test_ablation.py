@@ -71,3 +71,17 @@ def test_the_figure_draws_every_run(ablation, tmp_path):
     path = tmp_path / "figure" / "costs.png"
     ablation.figure(tmp_path, rows, [190.0], path)
     assert path.stat().st_size > 10_000
+
+
+def test_a_run_folder_of_another_setting_is_refused_not_resumed(ablation, tmp_path, synthetic_path):
+    from conftest import tiny_config
+    from csacgan.train import train
+    tiny = dict(batch_size=16, g_channels=[16, 8, 8, 8, 4], d_channels=[8, 8, 16, 16], checkpoint_every=1000,
+                device="cpu")
+    run = train(tiny_config(tmp_path, synthetic_path, out=str(tmp_path / "r190-base-s0"), method="acgan",
+                            recipe="paper", max_steps=2))
+    assert ablation._setting(run) == ("uniform", "class-prior")  # the paper recipe's, as the report states them
+    rows = {"base": ("acgan", tiny)}
+    with pytest.raises(ValueError, match="sampling: 'uniform', planned 'class-balanced'"):
+        ablation.work(str(tmp_path), rows, "paper", 190.0, "base", 0, 1, str(synthetic_path), max_steps=2,
+                      setting={"sampling": "class-balanced"})
