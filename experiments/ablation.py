@@ -250,17 +250,29 @@ def late_accuracy(run_dir: Path) -> float | None:
     return statistics.mean(c["per_class"][0] for c in curve if c["epoch"] > last - LATE_EPOCHS)
 
 
-def score_curves(out: Path, rows: dict, rhos, data_dir) -> None:
+def score_curves(out: Path, rows: dict, rhos, data_dir, jobs: int = 1) -> None:
     """The evaluator's accuracy per class on every run's per-epoch generator snapshots
-    (the run's curve.json), for the runs whose curve lacks an epoch."""
+    (the run's curve.json), for the runs whose curve lacks an epoch (only those epochs are
+    scored), ``jobs`` runs at a time."""
     from csacgan.evaluate import snapshot_curve
+    from csacgan.experiments.grid import process_pool
+    todo = []
     for rho in rhos:
         for row in rows:
             for run_dir in sorted(out.glob(f"r{rho:g}-{row}-s*")):
                 snaps = list((run_dir / "snapshots").glob("generator_epoch_*.pt"))
                 curve = run_dir / "curve.json"
                 if snaps and (not curve.is_file() or len(json.loads(curve.read_text())) < len(snaps)):
-                    snapshot_curve(run_dir, CURVE_PER_CLASS, data_dir=data_dir, progress=False)
+                    todo.append(run_dir)
+    if len(todo) < 2 or jobs < 2:
+        for run_dir in todo:
+            snapshot_curve(run_dir, CURVE_PER_CLASS, data_dir=data_dir, progress=False)
+        return
+    pool, _ = process_pool(min(jobs, len(todo)))
+    with pool:
+        for future in [pool.submit(snapshot_curve, run_dir, CURVE_PER_CLASS, data_dir=data_dir, progress=False)
+                       for run_dir in todo]:
+            future.result()
 
 
 def figure(out: Path, rows: dict, rhos, path: Path) -> None:
@@ -332,7 +344,7 @@ def main() -> None:
         run_ablation(out, rows, recipe, args.rho, args.seeds, args.epochs, args.jobs, args.data_dir,
                      args.max_steps, args.n_per_class, setting)
     if args.figure is not None:
-        score_curves(out, rows, args.rho, args.data_dir)
+        score_curves(out, rows, args.rho, args.data_dir, args.jobs)
         figure(out, rows, args.rho, args.figure)
     print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report))
 

@@ -107,3 +107,22 @@ def test_prdc_separates_fidelity_from_diversity(evaluator, mnist):
     assert collapsed["overall"]["precision"] > 0.8
     assert collapsed["overall"]["recall"] < 0.1 and collapsed["overall"]["coverage"] < 0.1
     assert set(collapsed["per_class"]) == {str(c) for c in range(10)}
+
+
+def test_the_snapshot_curve_scores_only_the_epochs_it_has_not_scored(tmp_path, mnist_path, evaluator):
+    from csacgan.evaluate import snapshot_curve
+    from csacgan.train import resume
+    run = train(tiny_config(tmp_path, mnist_path, max_per_class=40, imbalance_ratio=10, epochs=2, max_steps=None))
+    score = dict(n_per_class=10, evaluator_epochs=QUICK["epochs"], evaluator_subset=QUICK["train_subset"],
+                 progress=False)
+    curve = snapshot_curve(run, **score)
+    assert [c["epoch"] for c in curve] == [1, 2] and all(len(c["per_class"]) == 10 for c in curve)
+    assert curve[1]["train_seconds"] > curve[0]["train_seconds"] > 0
+    marked = [dict(c, per_class=[-1.0] * 10) if c["epoch"] == 1 else c for c in curve]
+    (run / "curve.json").write_text(json.dumps(marked))  # a score that scoring would never give
+    resume(run, epochs=3)
+    longer = snapshot_curve(run, **score)
+    assert [c["epoch"] for c in longer] == [1, 2, 3]
+    assert longer[0]["per_class"] == [-1.0] * 10  # kept, not scored again
+    assert longer[1] == curve[1]
+    assert snapshot_curve(run, **{**score, "n_per_class": 12})[0]["per_class"] != [-1.0] * 10  # other n: rescored

@@ -417,7 +417,8 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--data-dir", help="where the run's dataset is, if not where it was when trained")
     p.add_argument("--evaluator-epochs", type=_bounded(float, 0.01), default=2, help="epochs of the cached ResNet-18")
     p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
-                   "of the generator after every epoch, written to RUN_DIR/curve.json")
+                   "of the generator after every epoch, written to RUN_DIR/curve.json (epochs it holds "
+                   "already, scored the same way, are kept)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 

@@ -63,15 +63,25 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
 
 
 def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, data_dir=None,
-                   evaluator_epochs: float = 2, progress: bool = True) -> list[dict]:
+                   evaluator_epochs: float = 2, progress: bool = True,
+                   evaluator_subset: int | None = None) -> list[dict]:
     """Evaluator accuracy per class of the generator saved after each epoch
-    (``snapshots/``), with the training seconds spent until then; writes ``curve.json``."""
+    (``snapshots/``), with the training seconds spent until then; writes ``curve.json``.
+
+    A snapshot already in ``curve.json`` with the same step, number of images, seed and
+    evaluator is kept, not scored again (scoring is deterministic), so a resumed run's
+    curve costs only its new epochs."""
     from .data import load_dataset
     from .metrics.classifier_accuracy import accuracy_by_class
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())["config"]
     data = load_dataset(config["dataset"], data_dir or config["data_dir"], image_size=config.get("image_size"))
-    evaluator = load_or_train_evaluator(data, 0, evaluator_epochs, None, progress)
+    evaluator = load_or_train_evaluator(data, 0, evaluator_epochs, evaluator_subset, progress)
+    # the evaluator cache file's name says which data, architecture, epochs, subset and seed made it
+    scoring = {"n_per_class": n_per_class, "seed": seed, "evaluator": Path(evaluator.info["path"]).name}
+    path = run_dir / "curve.json"
+    scored = {(c["epoch"], c["step"]): c for c in (json.loads(path.read_text()) if path.is_file() else [])
+              if all(c.get(k) == v for k, v in scoring.items())}
     # Seconds per epoch, summed over records: a run stopped inside an epoch and resumed
     # logs that epoch twice; epoch 0 is a method's stage before training (BAGAN's autoencoder).
     per_epoch = {}
@@ -84,15 +94,17 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
         seconds[epoch] = total
     labels = torch.arange(data.num_classes).repeat_interleave(n_per_class)
     curve = []
-    for path in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt")):
-        snap = torch.load(path, map_location="cpu", weights_only=False)
-        predicted = evaluator.predict(sample(build_generator(snap), labels, seed))
-        accuracy = accuracy_by_class(predicted, labels, data.num_classes)
-        curve.append({"epoch": snap["epoch"], "step": snap["global_step"],
-                      "train_seconds": round(seconds.get(snap["epoch"], float("nan")), 1),
-                      "accuracy": float((predicted == labels).float().mean()),
-                      "per_class": [round(float(a), 4) for a in accuracy]})
-    write_json(curve, run_dir / "curve.json")
+    for snap_path in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt")):
+        snap = torch.load(snap_path, map_location="cpu", weights_only=False)
+        point = scored.get((snap["epoch"], snap["global_step"]))
+        if point is None:
+            predicted = evaluator.predict(sample(build_generator(snap), labels, seed))
+            point = {"epoch": snap["epoch"], "step": snap["global_step"],
+                     "accuracy": float((predicted == labels).float().mean()),
+                     "per_class": [round(float(a), 4) for a in accuracy_by_class(predicted, labels, data.num_classes)],
+                     **scoring}
+        curve.append({**point, "train_seconds": round(seconds.get(snap["epoch"], float("nan")), 1)})
+        write_json(curve, path)  # nothing lost if scoring is interrupted
     return curve
 
 
