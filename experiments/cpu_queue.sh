@@ -4,12 +4,17 @@
 # after a stop and finished work is reused):
 #   1. the paper protocol's downstream cells at rho 20 and rho 40 (8 samplers x 5 seeds,
 #      one process per level; the GANs and autoencoders are trained once per level);
-#   2. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 (classifier seeds 1
-#      and 3 sample it), so that GAN-to-GAN variation enters the paired comparison;
-#   3. the converged grid (ratio protocol), seed 0 of every cell and the hardest level's
-#      paired seeds first. The costs study's `base` and `real` rows at rho 190 are that
-#      grid's ACGAN and CostSensitive-ACGAN runs with fewer epochs: where they exist they
-#      are copied into the grid and resumed to 20 epochs instead of trained again.
+#   2. the costs study at ACGAN's plateau: its `base` (ACGAN) and `real` (the paper's rule)
+#      rows at rho 190, seeds 0-2, resumed to 20 epochs. They are the converged grid's
+#      ACGAN and CostSensitive-ACGAN runs at ratio level 95 with fewer epochs, so they live
+#      in the grid's folder (copied there once) and the study reads them through links;
+#   3. the costs study's one-seed screens: rho 20 (12 epochs, where the convergence study
+#      finds both ACGANs' zeros at 0.99), then rho 190 with class-balanced real batches and
+#      with uniform generated labels (20 epochs), each row paired with ACGAN of the same setting;
+#   4. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
+#      level's paired seeds first;
+#   5. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
+#      (classifier seeds 1 and 3 sample it), so that GAN-to-GAN variation enters the pairing.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
 set -euo pipefail
 RUNS=${1:-$HOME/csacgan-runs}
@@ -24,11 +29,6 @@ mkdir -p "$study"
 run downstream --protocol paper --levels rho20 --out "$study" --samplers $all > "$study/rho20.log" 2>&1 &
 run downstream --protocol paper --levels rho40 --out "$study" --samplers $all > "$study/rho40.log" 2>&1 &
 wait
-for m in acgan cs-acgan; do
-  run downstream --protocol paper --levels rho190 --out "$study" --samplers $m --gan-seeds 2 > "$study/rho190-$m.log" 2>&1 &
-done
-wait
-
 grid=$RUNS/converged-ratio
 mkdir -p "$grid/runs"
 for seed in 0 1 2; do
@@ -38,9 +38,29 @@ for seed in 0 1 2; do
     # the longest-trained copy of the costs study's run, if any (costs-e12 holds seed 0 to epoch 12)
     source=$(ls -d "$RUNS"/costs-e12/r190-$row-s$seed "$RUNS"/costs-e6/r190-$row-s$seed 2>/dev/null | head -1 || true)
     if [ ! -e "$target" ] && [ -n "$source" ]; then
-      cp -r "$source" "$target" && rm -f "$target/metrics.json" "$target/curve.json"
+      cp -r "$source" "$target" && rm -f "$target/metrics.json"  # curve.json: its epochs are kept
     fi
   done
 done
+costs() { nice python3 experiments/ablation.py --study costs --recipe paper --jobs 2 "$@"; }
+mkdir -p "$RUNS/costs-e20"
+for seed in 0 1 2; do
+  ln -sfn "$grid/runs/acgan-ratio95-s$seed" "$RUNS/costs-e20/r190-base-s$seed"
+  ln -sfn "$grid/runs/cs-acgan-ratio95-s$seed" "$RUNS/costs-e20/r190-real-s$seed"
+done
+costs --rho 190 --epochs 20 --seeds 3 --rows base real --out "$RUNS/costs-e20" --figure "$RUNS/costs-e20/costs.png" \
+  > "$RUNS/costs-e20.log" 2>&1
+screen="base real classifier-tau0.25 fake-tau0.1"
+costs --rho 20 --epochs 12 --seeds 1 --rows $screen --out "$RUNS/costs-rho20" --figure "$RUNS/costs-rho20/costs.png" \
+  > "$RUNS/costs-rho20.log" 2>&1
+costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced --out "$RUNS/costs-class-balanced" \
+  --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
+costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
+  --figure "$RUNS/costs-uniform-labels/costs.png" > "$RUNS/costs-uniform-labels.log" 2>&1
+
 run reproduce --profile converged --protocol ratio --out "$grid" --jobs 2 > "$grid/reproduce.log" 2>&1
 run reproduce --profile converged --protocol drop --out "$RUNS/converged-drop" --jobs 2 > "$RUNS/converged-drop.log" 2>&1
+for m in acgan cs-acgan; do
+  run downstream --protocol paper --levels rho190 --out "$study" --samplers $m --gan-seeds 2 > "$study/rho190-$m.log" 2>&1 &
+done
+wait
