@@ -11,9 +11,10 @@
 #   3. the costs study's one-seed screens: rho 20 (12 epochs, where the convergence study
 #      finds both ACGANs' zeros at 0.99), then rho 190 with class-balanced real batches and
 #      with uniform generated labels (20 epochs), each row paired with ACGAN of the same setting;
-#   4. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
+#   4. the levers study's one-seed screen (EMA of G, spectral norm, LeCam, ADA, TTUR);
+#   5. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
 #      level's paired seeds first;
-#   5. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
+#   6. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
 #      (classifier seeds 1 and 3 sample it), so that GAN-to-GAN variation enters the pairing.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
 set -euo pipefail
@@ -57,6 +58,9 @@ costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced -
   --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
   --figure "$RUNS/costs-uniform-labels/costs.png" > "$RUNS/costs-uniform-labels.log" 2>&1
+# the levers for GANs on little data, one-seed screen on the main job (8 epochs, balanced recipe)
+nice python3 experiments/ablation.py --study levers --seeds 1 --jobs 2 --out "$RUNS/levers" \
+  --figure "$RUNS/levers/levers.png" > "$RUNS/levers.log" 2>&1
 
 run reproduce --profile converged --protocol ratio --out "$grid" --jobs 2 > "$grid/reproduce.log" 2>&1
 run reproduce --profile converged --protocol drop --out "$RUNS/converged-drop" --jobs 2 > "$RUNS/converged-drop.log" 2>&1
