@@ -337,6 +337,8 @@ def downstream(settings: Settings, data=None) -> Path:
                 record(futures[future], future.result())
                 bar.update()
     bar.close()
-    write_report(state, out / "report.md")
-    write_figures(state, out)
+    with _locked(out):  # what is on disk: another process may have added cells since this one's last
+        state = json.loads(path.read_text())
+        write_report(state, out / "report.md")
+        write_figures(state, out)
     return path
