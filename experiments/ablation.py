@@ -194,8 +194,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
             sampling, fake_labels, _ = next(iter(settings))
             lines += [f"Real batches {sampling}, generated labels {fake_labels}; scored after epoch "
                       + "/".join(str(e) for e in sorted({x[2] for x in settings})) + ".", ""]
-        lines += [
-                  "| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
+        lines += ["| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
                   + " | training minutes | w_0 of seed 0, last epochs |", "|" + " --- |" * (len(COLUMNS) + 5)]
         for row, by_seed in runs.items():
             cells = [_mean_std([r[k] for r in by_seed.values()], fmt) for k, (_, _, fmt) in COLUMNS.items()]
