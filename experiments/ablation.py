@@ -172,7 +172,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     from csacgan.experiments.downstream_report import paired_difference
     lines = []
     for rho in rhos:
-        runs, settings = {}, set()
+        runs, setups, epochs = {}, set(), set()
         for row in rows:
             for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
                 m = json.loads(path.read_text())
@@ -186,14 +186,15 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
                     minutes=sum(r["seconds"] for r in log) / 60, epoch=m["epoch"],
                     w0=" / ".join(f"{c:.2f}" for c in costs[-8:]))
                 real = {k: get(m["metrics"]) for k, get in REAL.items()}
-                settings.add(_setting(path.parent) + (m["epoch"],))
+                setups.add(_setting(path.parent))
+                epochs.add(m["epoch"])
         if not runs:
             continue
         lines += [f"### rho {rho:g}", ""]
-        if len({x[:2] for x in settings}) == 1 and None not in next(iter(settings))[:2]:
-            sampling, fake_labels, _ = next(iter(settings))
+        if len(setups) == 1 and None not in next(iter(setups)):
+            sampling, fake_labels = next(iter(setups))
             lines += [f"Real batches {sampling}, generated labels {fake_labels}; scored after epoch "
-                      + "/".join(str(e) for e in sorted({x[2] for x in settings})) + ".", ""]
+                      + "/".join(str(e) for e in sorted(epochs)) + ".", ""]
         lines += ["| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
                   + " | training minutes | w_0 of seed 0, last epochs |", "|" + " --- |" * (len(COLUMNS) + 5)]
         for row, by_seed in runs.items():
