@@ -119,11 +119,10 @@ def _done(run_dir: Path, epochs: int, max_steps: int | None) -> bool:
 
 def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: int, jobs: int, data_dir,
                  max_steps: int | None = None, n_per_class: int = N_PER_CLASS, setting: dict | None = None) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
     from csacgan.data import load_dataset
-    from csacgan.experiments.grid import _worker_threads
+    from csacgan.experiments.grid import process_pool
     from csacgan.metrics.evaluator import load_or_train_evaluator
     # Seed-major order: seed 0 of every row first, so a stopped ablation is a one-seed screen.
     todo = [(rho, row, s) for s in range(seeds) for rho in rhos for row in rows
@@ -131,8 +130,8 @@ def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: i
     if not todo:
         return
     load_or_train_evaluator(load_dataset("mnist", data_dir), 0, 2, None, True)  # once, before the workers
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_threads, initargs=(1,)) as pool:
+    pool, _ = process_pool(jobs, threads=1)
+    with pool:
         futures = {pool.submit(work, str(out), rows, recipe, rho, row, s, epochs, data_dir, max_steps,
                                n_per_class, setting): (rho, row, s)
                    for rho, row, s in todo}

@@ -20,6 +20,10 @@
 set -euo pipefail
 RUNS=${1:-$HOME/csacgan-runs}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# offline: MNIST's files beside the checkout, where CI finds them (otherwise searched and downloaded)
+if [ -z "${CSACGAN_DATA_DIR:-}" ] && [ -d ../shared/data/mnist ]; then
+  export CSACGAN_DATA_DIR=$(cd ../shared/data/mnist && pwd)
+fi
 run() { nice csacgan "$@" --no-progress; }
 all=acgan,cs-acgan,bagan,none,random,class-weight,smote,latent-smote
 study=$RUNS/downstream/paper-mnist

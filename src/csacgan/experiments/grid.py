@@ -182,14 +182,14 @@ def _worker_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def process_pool(jobs: int):
-    """``jobs`` spawned worker processes sharing this machine's PyTorch threads equally;
-    returns (pool, threads per worker)."""
+def process_pool(jobs: int, threads: int | None = None):
+    """``jobs`` spawned worker processes of ``threads`` PyTorch threads each (default: this
+    machine's threads shared equally); returns (pool, threads per worker)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import torch
-    threads = max(1, torch.get_num_threads() // jobs)
+    threads = threads or max(1, torch.get_num_threads() // jobs)
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_threads, initargs=(threads,)), threads
 
