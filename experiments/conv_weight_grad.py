@@ -4,7 +4,7 @@ then one matmul), bf16, channels_last, at the training step's shapes.
 
     python experiments/conv_weight_grad.py
 
-A measured dead end kept for re-running (issue 6): faster on some layers, slower on
+A measured dead end kept for re-running: faster on some layers, slower on
 others, not enough to justify a hand-written convolution backward.
 """
 import time

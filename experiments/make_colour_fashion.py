@@ -2,7 +2,7 @@
 data would look: one sub-folder of PNGs per class.
 
 No CIFAR-10 copy can be had on our build machine (no internet; no Debian or PyPI package
-ships its images), so the RGB demonstration of issue 7 uses this derived set: every
+ships its images), so the RGB demonstration of docs/your-data.md uses this derived set: every
 Fashion-MNIST garment (28x28) is padded to 32x32 and coloured, pixel = background x (1 - a)
 + foreground x a with a the grey level, foreground a random bright colour and background
 a random dark colour per image. Each class keeps N images, the rare class N / RATIO.

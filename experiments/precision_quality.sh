@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6: is bf16 autocast as good as fp32 for the same seed and step budget?
+# Is bf16 autocast as good as fp32 for the same seed and step budget?
 # CostSensitive-ACGAN, recipe balanced, MNIST rho 190, seed 0, EPOCHS epochs, each precision;
 # then the same metrics on 1000 images per class.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6: is the faster training step (dropout masks from integer arithmetic on four
+# Is the faster training step (dropout masks from integer arithmetic on four
 # draws per int64 random word; D frozen during G's backward) as good as the old one?
 # CostSensitive-ACGAN, recipe balanced, MNIST rho 190, 1 epoch (703 steps), bf16, seeds
 # 0-2 with the new step, seeds 1-2 with the old int16 dropout masks put back (D frozen in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time to quality with the current code (issue 6): cs-acgan at rho = 190 (MNIST, 26 real
+# Time to quality with the current code: cs-acgan at rho = 190 (MNIST, 26 real
 # zeros), the balanced recipe with and without DiffAugment, 3 epochs, the generator
 # scored after every epoch (runs/ttq-*/curve.json) and at the end (metrics.json).
 # Nothing else should run meanwhile: the minutes are wall-clock training time.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7's demonstrations, with the README's commands:
+# The demonstrations of docs/your-data.md, with its commands:
 #  1. an RGB image folder with a 1:50 rare class ("colour Fashion-MNIST", see
 #     make_colour_fashion.py: no CIFAR-10 copy can be had on the build machine);
 #  2. Fashion-MNIST (Debian package dataset-fashion-mnist) with 'Bag' made rare at rho 50.
