@@ -4,10 +4,11 @@
 # after a stop and finished work is reused):
 #   1. the paper protocol's downstream cells at rho 20 and rho 40 (8 samplers x 5 seeds,
 #      one process per level; the GANs and autoencoders are trained once per level);
-#   2. the costs study at ACGAN's plateau: its `base` (ACGAN) and `real` (the paper's rule)
-#      rows at rho 190, seeds 0-2, resumed to 20 epochs. They are the converged grid's
-#      ACGAN and CostSensitive-ACGAN runs at ratio level 95 with fewer epochs, so they live
-#      in the grid's folder (copied there once) and the study reads them through links;
+#   2. the costs study at ACGAN's plateau: its `base` (ACGAN), `real` (the paper's rule) and
+#      `classifier-tau0.25` rows at rho 190, seeds 0-2, resumed from epoch 6 to 20. The first
+#      two are the converged grid's ACGAN and CostSensitive-ACGAN runs at ratio level 95 with
+#      fewer epochs, so they live in the grid's folder (copied there once) and the study
+#      reads them through links; the third is copied from the 6-epoch study's folder;
 #   3. the costs study's one-seed screens: rho 20 (12 epochs, where the convergence study
 #      finds both ACGANs' zeros at 0.99), then rho 190 with class-balanced real batches and
 #      with uniform generated labels (20 epochs), each row paired with ACGAN of the same setting;
@@ -53,8 +54,12 @@ for seed in 0 1 2; do
   ln -sfn "$grid/runs/acgan-ratio95-s$seed" "$RUNS/costs-e20/r190-base-s$seed"
   ln -sfn "$grid/runs/cs-acgan-ratio95-s$seed" "$RUNS/costs-e20/r190-real-s$seed"
 done
-costs --rho 190 --epochs 20 --seeds 3 --rows base real --out "$RUNS/costs-e20" --figure "$RUNS/costs-e20/costs.png" \
-  > "$RUNS/costs-e20.log" 2>&1
+for seed in 0 1 2; do
+  run_dir=$RUNS/costs-e6/r190-classifier-tau0.25-s$seed
+  [ -e "$RUNS/costs-e20/${run_dir##*/}" ] || [ ! -d "$run_dir" ] || cp -r "$run_dir" "$RUNS/costs-e20/"
+done
+costs --rho 190 --epochs 20 --seeds 3 --rows base real classifier-tau0.25 --jobs 3 --out "$RUNS/costs-e20" \
+  --figure "$RUNS/costs-e20/costs.png" > "$RUNS/costs-e20.log" 2>&1
 screen="base real classifier-tau0.25 fake-tau0.1"
 costs --rho 20 --epochs 12 --seeds 1 --rows $screen --out "$RUNS/costs-rho20" --figure "$RUNS/costs-rho20/costs.png" \
   > "$RUNS/costs-rho20.log" 2>&1
