@@ -14,7 +14,7 @@
 #      with uniform generated labels (20 epochs), each row paired with ACGAN of the same setting;
 #   4. the levers study's one-seed screen (EMA of G, spectral norm, LeCam, ADA, TTUR);
 #   5. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
-#      level's paired seeds first;
+#      level's paired seeds first (the rho 20 screen's ACGAN and paper's-rule runs resumed);
 #   6. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
 #      (classifier seeds 1 and 3 sample it), so that GAN-to-GAN variation enters the pairing.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
@@ -71,6 +71,16 @@ costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out
 nice python3 experiments/ablation.py --study levers --seeds 1 --jobs 2 --out "$RUNS/levers" \
   --figure "$RUNS/levers/levers.png" > "$RUNS/levers.log" 2>&1
 
+# the rho 20 screen's ACGAN and paper's-rule runs are the grid's level-60 seed-0 runs at 12 epochs:
+# copied in (the screen keeps its own) and resumed to 20 by the grid
+for pair in "base acgan" "real cs-acgan"; do
+  read -r row method <<< "$pair"
+  target=$grid/runs/$method-ratio60-s0
+  source=$RUNS/costs-rho20/r20-$row-s0
+  if [ ! -e "$target" ] && [ -f "$source/metrics.json" ]; then
+    cp -r "$source" "$target" && rm -f "$target/metrics.json"
+  fi
+done
 run reproduce --profile converged --protocol ratio --out "$grid" --jobs 2 > "$grid/reproduce.log" 2>&1
 run reproduce --profile converged --protocol drop --out "$RUNS/converged-drop" --jobs 2 > "$RUNS/converged-drop.log" 2>&1
 for m in acgan cs-acgan; do
