@@ -9,13 +9,14 @@
 #      two are the converged grid's ACGAN and CostSensitive-ACGAN runs at ratio level 95 with
 #      fewer epochs, so they live in the grid's folder (copied there once) and the study
 #      reads them through links; the third is copied from the 6-epoch study's folder;
-#   3. the costs study's one-seed screens: rho 20 (12 epochs, where the convergence study
-#      finds both ACGANs' zeros at 0.99), then rho 190 with class-balanced real batches and
-#      with uniform generated labels (20 epochs), each row paired with ACGAN of the same setting;
-#   4. the levers study's one-seed screen (EMA of G, spectral norm, LeCam, ADA, TTUR);
-#   5. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
+#   3. the costs study's one-seed screen at rho 20 (12 epochs, where the convergence study
+#      finds both ACGANs' zeros at 0.99), then the levers study's one-seed screen (EMA of G,
+#      spectral norm, LeCam, ADA, TTUR), then the costs screens at rho 190 with class-balanced
+#      real batches and with uniform generated labels (20 epochs), each row paired with
+#      ACGAN of the same setting;
+#   4. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
 #      level's paired seeds first (the rho 20 screen's ACGAN and paper's-rule runs resumed);
-#   6. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
+#   5. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
 #      (classifier seeds 1 and 3 sample it), so that GAN-to-GAN variation enters the pairing.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
 set -euo pipefail
@@ -63,13 +64,13 @@ costs --rho 190 --epochs 20 --seeds 3 --rows base real classifier-tau0.25 --jobs
 screen="base real classifier-tau0.25 fake-tau0.1"
 costs --rho 20 --epochs 12 --seeds 1 --rows $screen --out "$RUNS/costs-rho20" --figure "$RUNS/costs-rho20/costs.png" \
   > "$RUNS/costs-rho20.log" 2>&1
+# the levers for GANs on little data, one-seed screen on the main job (8 epochs, balanced recipe)
+nice python3 experiments/ablation.py --study levers --seeds 1 --jobs 2 --out "$RUNS/levers" \
+  --figure "$RUNS/levers/levers.png" > "$RUNS/levers.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced --out "$RUNS/costs-class-balanced" \
   --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
   --figure "$RUNS/costs-uniform-labels/costs.png" > "$RUNS/costs-uniform-labels.log" 2>&1
-# the levers for GANs on little data, one-seed screen on the main job (8 epochs, balanced recipe)
-nice python3 experiments/ablation.py --study levers --seeds 1 --jobs 2 --out "$RUNS/levers" \
-  --figure "$RUNS/levers/levers.png" > "$RUNS/levers.log" 2>&1
 
 # the rho 20 screen's ACGAN and paper's-rule runs are the grid's level-60 seed-0 runs at 12 epochs:
 # copied in (the screen keeps its own) and resumed to 20 by the grid
