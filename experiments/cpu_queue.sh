@@ -36,17 +36,22 @@ mkdir -p "$study"
 run downstream --protocol paper --levels rho20 --out "$study" --samplers $all > "$study/rho20.log" 2>&1 &
 run downstream --protocol paper --levels rho40 --out "$study" --samplers $all > "$study/rho40.log" 2>&1 &
 wait
+# resume_from SOURCE TARGET: a shorter-trained run of TARGET's configuration, copied to TARGET
+# once (if SOURCE is given and exists) to be resumed there; its metrics.json scored an earlier
+# epoch and is dropped, its curve.json's epochs are kept
+resume_from() {
+  if [ ! -e "$2" ] && [ -n "$1" ] && [ -d "$1" ]; then
+    cp -r "$1" "$2" && rm -f "$2/metrics.json"
+  fi
+}
 grid=$RUNS/converged-ratio
 mkdir -p "$grid/runs"
 for seed in 0 1 2; do
   for pair in "base acgan" "real cs-acgan"; do
     read -r row method <<< "$pair"
-    target=$grid/runs/$method-ratio95-s$seed
     # the longest-trained copy of the costs study's run, if any (costs-e12 holds seed 0 to epoch 12)
     source=$(ls -d "$RUNS"/costs-e12/r190-$row-s$seed "$RUNS"/costs-e6/r190-$row-s$seed 2>/dev/null | head -1 || true)
-    if [ ! -e "$target" ] && [ -n "$source" ]; then
-      cp -r "$source" "$target" && rm -f "$target/metrics.json"  # curve.json: its epochs are kept
-    fi
+    resume_from "$source" "$grid/runs/$method-ratio95-s$seed"
   done
 done
 costs() { nice python3 experiments/ablation.py --study costs --recipe paper --jobs 2 "$@"; }
@@ -56,8 +61,7 @@ for seed in 0 1 2; do
   ln -sfn "$grid/runs/cs-acgan-ratio95-s$seed" "$RUNS/costs-e20/r190-real-s$seed"
 done
 for seed in 0 1 2; do
-  run_dir=$RUNS/costs-e6/r190-classifier-tau0.25-s$seed
-  [ -e "$RUNS/costs-e20/${run_dir##*/}" ] || [ ! -d "$run_dir" ] || cp -r "$run_dir" "$RUNS/costs-e20/"
+  resume_from "$RUNS/costs-e6/r190-classifier-tau0.25-s$seed" "$RUNS/costs-e20/r190-classifier-tau0.25-s$seed"
 done
 costs --rho 190 --epochs 20 --seeds 3 --rows base real classifier-tau0.25 --jobs 3 --out "$RUNS/costs-e20" \
   --figure "$RUNS/costs-e20/costs.png" > "$RUNS/costs-e20.log" 2>&1
@@ -76,11 +80,8 @@ costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out
 # copied in (the screen keeps its own) and resumed to 20 by the grid
 for pair in "base acgan" "real cs-acgan"; do
   read -r row method <<< "$pair"
-  target=$grid/runs/$method-ratio60-s0
   source=$RUNS/costs-rho20/r20-$row-s0
-  if [ ! -e "$target" ] && [ -f "$source/metrics.json" ]; then
-    cp -r "$source" "$target" && rm -f "$target/metrics.json"
-  fi
+  [ ! -f "$source/metrics.json" ] || resume_from "$source" "$grid/runs/$method-ratio60-s0"  # screen finished
 done
 run reproduce --profile converged --protocol ratio --out "$grid" --jobs 2 > "$grid/reproduce.log" 2>&1
 run reproduce --profile converged --protocol drop --out "$RUNS/converged-drop" --jobs 2 > "$RUNS/converged-drop.log" 2>&1
