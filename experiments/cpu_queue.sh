@@ -21,11 +21,7 @@
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
 set -euo pipefail
 RUNS=${1:-$HOME/csacgan-runs}
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-# offline: MNIST's files beside the checkout, where CI finds them (otherwise searched and downloaded)
-if [ -z "${CSACGAN_DATA_DIR:-}" ] && [ -d ../shared/data/mnist ]; then
-  export CSACGAN_DATA_DIR=$(cd ../shared/data/mnist && pwd)
-fi
+source "$(dirname "$0")/cpu_env.sh"
 run() { nice csacgan "$@" --no-progress; }
 all=acgan,cs-acgan,bagan,none,random,class-weight,smote,latent-smote
 study=$RUNS/downstream/paper-mnist

@@ -5,11 +5,7 @@
 #   bash experiments/downstream.sh [RUNS_FOLDER]
 set -euo pipefail
 RUNS=${1:-$HOME/csacgan-runs/downstream}
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-# offline: MNIST's files beside the checkout, where CI finds them (otherwise searched and downloaded)
-if [ -z "${CSACGAN_DATA_DIR:-}" ] && [ -d ../shared/data/mnist ]; then
-  export CSACGAN_DATA_DIR=$(cd ../shared/data/mnist && pwd)
-fi
+source "$(dirname "$0")/cpu_env.sh"
 simple=none,random,class-weight,smote,latent-smote
 gans=acgan,cs-acgan,bagan
 (
