@@ -13,12 +13,18 @@ def test_generator_ema_is_the_average_and_is_what_samplers_use(tmp_path, synthet
     cfg = tiny_config(tmp_path, synthetic_path, g_ema=0.9, max_steps=3).resolved()
     trainer = Trainer(cfg, tmp_path / "run")
     expected = None
-    for _ in range(3):
+    for t in range(3):  # the decay warms up: min(0.9, (1 + t) / (10 + t)) at step t
         trainer.train_step()
         w = trainer.G.fc.weight.detach().clone()
-        expected = w if expected is None else 0.9 * expected + 0.1 * w
+        decay = min(0.9, (1 + t) / (10 + t))
+        expected = w if expected is None else decay * expected + (1 - decay) * w
+        trainer.global_step += 1
     assert torch.allclose(trainer.G_ema.module.fc.weight, expected, atol=1e-6)
     assert not torch.equal(trainer.G_ema.module.fc.weight, trainer.G.fc.weight)
+    trainer.global_step = 1000  # warmed up: the decay asked for
+    trainer.train_step()
+    expected = 0.9 * expected + 0.1 * trainer.G.fc.weight.detach()
+    assert torch.allclose(trainer.G_ema.module.fc.weight, expected, atol=1e-6)
     run = train(tiny_config(tmp_path / "b", synthetic_path, g_ema=0.9, max_steps=4))
     ckpt = load_checkpoint(run)
     generator, _ = load_generator(run)
