@@ -93,3 +93,37 @@ def test_a_held_out_cost_signal_keeps_its_images_out_of_training(tmp_path, synth
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == (370 - 37) // 16 and len(log[-1]["class_errors"]) == 10
     resume(run, epochs=2)  # the same split again: the kept-indices md5 matches
+
+
+def test_minibatch_std_sees_a_batch_of_lookalikes_and_never_mixes_real_with_fake():
+    from csacgan.nets.acgan_nets import MinibatchStd
+    layer = MinibatchStd(4)
+    torch.manual_seed(0)
+    real = torch.randn(8, 3, 4, 4)
+    fake = torch.randn(1, 3, 4, 4).expand(8, 3, 4, 4)  # one image eight times: a collapsed batch
+    out = layer(torch.cat([real, fake]))
+    assert out.shape == (16, 4, 4, 4) and torch.equal(out[:, :3], torch.cat([real, fake]))
+    extra = out[:, 3]
+    assert torch.all(extra == extra[:, :1, :1])  # constant over each image
+    assert extra[:8].min() > 0.5 and extra[8:].max() < 1e-3  # varied real groups, identical fakes
+    expected = real[:4].var(dim=0, unbiased=False).add(1e-8).sqrt().mean()
+    assert torch.allclose(extra[0, 0, 0], expected)
+    six = layer(real[:6])[:, 3, 0, 0]  # 6 images: groups of 3, within each half
+    assert torch.allclose(six[:3], real[:3].var(dim=0, unbiased=False).add(1e-8).sqrt().mean())
+    assert torch.allclose(six[3:], real[3:6].var(dim=0, unbiased=False).add(1e-8).sqrt().mean())
+    D = Discriminator(in_channels=3, image_size=32, minibatch_std=4)
+    assert D.config["minibatch_std"] == 4 and "minibatch_std" not in Discriminator().config
+    source, classes = D(torch.randn(10, 3, 32, 32))
+    assert source.shape == (10,) and classes.shape == (10, 10)
+    rebuilt = Discriminator(**D.config)
+    rebuilt.load_state_dict(D.state_dict())
+
+
+def test_a_run_with_minibatch_std_trains_and_resumes_exactly(tmp_path, synthetic_path):
+    opts = dict(d_minibatch_std=4, max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None)
+    straight = train(tiny_config(tmp_path / "a", synthetic_path, **opts))
+    part = train(tiny_config(tmp_path / "b", synthetic_path, **{**opts, "max_steps": 5}))
+    a, b = load_checkpoint(straight), load_checkpoint(resume(part, max_steps=10_000))
+    assert a["discriminator_config"]["minibatch_std"] == 4
+    for name in a["discriminator"]:
+        assert torch.equal(a["discriminator"][name], b["discriminator"][name]), name

@@ -94,7 +94,7 @@ class Trainer:
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
         self.G, self.D = self.method.build_networks(*network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
-            cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout))
+            cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout, cfg.d_minibatch_std))
         self.G.to(self.device)
         self.D.to(self.device)
         if cfg.channels_last:

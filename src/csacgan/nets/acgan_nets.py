@@ -16,6 +16,10 @@ Choices the paper leaves open, all configurable:
   started from, alternates strides 2 and 1;
 - BatchNorm in the generator (as in ACGAN and DCGAN), none in the discriminator.
 
+So D judges every image on its own and cannot see that a batch of fakes shares one
+colour scheme; ``minibatch_std`` (ProGAN's minibatch standard deviation) gives it that
+view, one extra feature map before its last convolution.
+
 Other shapes (users' data, ``network_arguments``), 1 or 3 channels, any class count:
 
 | input       | generator: Linear to       | G strides       | D input | D strides  | D features |
@@ -79,18 +83,47 @@ class Generator(nn.Module):
         return torch.tanh(self.body(h))
 
 
+class MinibatchStd(nn.Module):
+    """ProGAN's minibatch standard deviation (Karras et al. 2018, section 3): one more
+    feature map, constant over each image, holding the standard deviation of every
+    feature over a group of ``group_size`` images, averaged. Images that all look alike
+    (one palette for a whole batch) then give D a value real batches never do.
+
+    Groups are contiguous runs of images that never straddle the two halves of the
+    [real; fake] batch D is given (their size divides half the batch; a group of 1 gives
+    a constant). Torch and torchvision have no such layer, hence these lines."""
+
+    def __init__(self, group_size: int = 4):
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        half = n // 2 if n % 2 == 0 else n
+        g = max(d for d in range(1, min(self.group_size, half) + 1) if half % d == 0)
+        groups = x.float().reshape(n // g, g, *x.shape[1:])
+        std = groups.var(dim=1, unbiased=False).add(1e-8).sqrt().mean(dim=(1, 2, 3))
+        feature = std.repeat_interleave(g).to(x.dtype).view(n, 1, 1, 1).expand(n, 1, h, w)
+        return torch.cat([x, feature], dim=1)
+
+
 class Discriminator(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
                  channels=(32, 64, 128, 128), strides=(2, 1, 2, 1), dropout: float = 0.3,
-                 pad_to: int = 32, spectral_norm: bool = False):
+                 pad_to: int = 32, spectral_norm: bool = False, minibatch_std: int = 0):
         super().__init__()
         self.config = dict(num_classes=num_classes, in_channels=in_channels, image_size=image_size,
                            channels=list(channels), strides=list(strides), dropout=dropout, pad_to=pad_to,
                            spectral_norm=spectral_norm)
+        if minibatch_std:  # only when asked, so that older cache keys (BAGAN's autoencoder) stay the same
+            self.config["minibatch_std"] = minibatch_std
         self.pad = max(0, pad_to - image_size)
         kernels = (5, 3, 5, 3)
         layers, width, size = [], in_channels, image_size + self.pad
-        for k, s, out in zip(kernels, strides, channels):
+        for i, (k, s, out) in enumerate(zip(kernels, strides, channels)):
+            if minibatch_std and i == len(kernels) - 1:
+                layers.append(MinibatchStd(minibatch_std))
+                width += 1
             layers += [nn.Conv2d(width, out, k, s, padding=k // 2), LeakyReLUDropout(0.2, dropout)]
             width, size = out, (size + 2 * (k // 2) - k) // s + 1
         self.body = nn.Sequential(*layers)
@@ -140,7 +173,7 @@ def _rename_old_keys(module, state_dict, prefix, *_):
 
 def network_arguments(num_classes: int, image_shape, g_channels=None, d_channels=None,
                       d_strides=None, latent_dim: int = 100, g_batch_norm: bool = True,
-                      d_spectral_norm: bool = False, d_dropout: float = 0.3):
+                      d_spectral_norm: bool = False, d_dropout: float = 0.3, d_minibatch_std: int = 0):
     """Constructor arguments of the generator and discriminator for this data shape."""
     c, h, w = image_shape
     if h != w or h not in (28, 32, 64):
@@ -148,7 +181,7 @@ def network_arguments(num_classes: int, image_shape, g_channels=None, d_channels
     g_kwargs = dict(num_classes=num_classes, latent_dim=latent_dim, out_channels=c, image_size=h,
                     batch_norm=g_batch_norm)
     d_kwargs = dict(num_classes=num_classes, in_channels=c, image_size=h, pad_to=32 if h == 28 else h,
-                    spectral_norm=d_spectral_norm, dropout=d_dropout)
+                    spectral_norm=d_spectral_norm, dropout=d_dropout, minibatch_std=d_minibatch_std)
     if h == 64:  # see the table in the module docstring
         g_kwargs["strides"], d_kwargs["strides"] = (2, 2, 2, 1, 1), (2, 2, 2, 1)
     if g_channels:
