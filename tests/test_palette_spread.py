@@ -1,0 +1,28 @@
+"""experiments/palette_spread.py: the hue spread of garments on dark backgrounds."""
+import importlib.util
+from pathlib import Path
+
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "palette_spread.py"
+spec = importlib.util.spec_from_file_location("palette_spread", SCRIPT)
+palette = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(palette)
+
+
+def _garments(colours: torch.Tensor) -> torch.Tensor:
+    """(N, 3, 8, 8) uint8: a bright square of each colour (0-1 RGB) on a dark background."""
+    images = torch.full((len(colours), 3, 8, 8), 0.1)
+    images[:, :, 2:6, 2:6] = colours[:, :, None, None]
+    return (images * 255).round().to(torch.uint8)
+
+
+def test_one_palette_has_no_spread_and_hues_round_the_wheel_have_nearly_full_spread():
+    red = torch.tensor([[0.9, 0.2, 0.2]]).repeat(50, 1)
+    assert torch.allclose(palette.garment_colours(_garments(red)), red, atol=0.01)
+    assert palette.palette_spread(_garments(red)) < 1e-3
+    from matplotlib.colors import hsv_to_rgb
+    wheel = torch.from_numpy(hsv_to_rgb([[h / 60, 0.8, 0.9] for h in range(60)])).float()
+    assert palette.palette_spread(_garments(wheel)) > 0.95
+    two = torch.cat([red[:25], wheel[20:21].repeat(25, 1)])  # two hues a third of the wheel apart
+    assert 0.3 < palette.palette_spread(_garments(two)) < 0.9
