@@ -1,7 +1,7 @@
 """Ablations on MNIST with '0' as the minority, several paired seeds per row:
 
 - ``--study levers``: the levers for GANs on little data (EMA of G, spectral norm, LeCam,
-  ADA, TTUR), each alone on top of the main job's defaults (CostSensitive-ACGAN, recipe
+  ADA, TTUR, D's minibatch standard deviation), each alone on top of the main job's defaults (CostSensitive-ACGAN, recipe
   ``balanced``), and the combination;
 - ``--study costs``: where CostSensitive-ACGAN's costs come from (D's error on real,
   generated or held-out images, a separate classifier's error on generated images, an
@@ -42,6 +42,7 @@ STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is
         "lecam": (CS, {"lecam": 0.3}),
         "ada": (CS, {"ada_target": 0.6}),
         "ttur": (CS, {"lr_d": 4e-4, "lr_g": 1e-4}),
+        "minibatch-std": (CS, {"d_minibatch_std": 4}),
         "combined": (CS, {"g_ema": 0.999, "lecam": 0.3, "ada_target": 0.6}),
     },
     "costs": {
