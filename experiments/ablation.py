@@ -1,8 +1,8 @@
 """Ablations on MNIST with '0' as the minority, several paired seeds per row:
 
 - ``--study levers``: the levers for GANs on little data (EMA of G, spectral norm, LeCam,
-  ADA, TTUR, D's minibatch standard deviation), each alone on top of the main job's defaults (CostSensitive-ACGAN, recipe
-  ``balanced``), and the combination;
+  ADA, TTUR, D's minibatch standard deviation), each alone on top of the main job's
+  defaults (CostSensitive-ACGAN, recipe ``balanced``), and the combination;
 - ``--study costs``: where CostSensitive-ACGAN's costs come from (D's error on real,
   generated or held-out images, a separate classifier's error on generated images, an
   online update) against ACGAN, the paired baseline, under the paper's recipe (uniform
