@@ -310,6 +310,45 @@ def figure(out: Path, rows: dict, rhos, path: Path) -> None:
     plt.close(fig)
 
 
+FIGURE_KEYS = ("fid_0", "ssim_0", "recall_0", "coverage_0", "fid_all", "precision_0")
+
+
+def metrics_figure(out: Path, rows: dict, rhos, path: Path) -> None:
+    """Per rho, a panel per metric: every seed's value of every row (a dot each, the mean
+    a bar across) beside real data's value (dashed): where the levers move the minority's
+    fidelity and diversity, and how far each row is from real."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(len(rhos), len(FIGURE_KEYS), figsize=(3.1 * len(FIGURE_KEYS), 3.6 * len(rhos)),
+                             squeeze=False)
+    for panels, rho in zip(axes, rhos):
+        for ax, key in zip(panels, FIGURE_KEYS):
+            header, get, _ = COLUMNS[key]
+            real = None
+            for i, row in enumerate(rows):
+                values = []
+                for metrics_path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
+                    m = json.loads(metrics_path.read_text()).get("metrics", {})
+                    if set(METRICS) - set(m):
+                        continue
+                    values.append(get(m))
+                    real = REAL[key](m) if key in REAL else real
+                if values:
+                    ax.plot(i, statistics.mean(values), "_", color="steelblue", ms=20, mew=2.5)
+                    ax.plot([i] * len(values), values, "o", color="navy", ms=4)
+            if real is not None:
+                ax.axhline(real, color="black", ls="--", lw=1, label="real data")
+                ax.legend(fontsize=7)
+            ax.set_xticks(range(len(rows)), list(rows), rotation=60, ha="right", fontsize=8)
+            ax.set_xlim(-0.6, len(rows) - 0.4)
+            ax.set_title(f"rho {rho:g}: {header}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--study", choices=list(STUDIES), required=True)
@@ -330,7 +369,8 @@ def main() -> None:
     p.add_argument("--report", type=Path, metavar="PAGE", nargs="?", const=Path("-"),
                    help="only print the table (and write it between PAGE's table markers)")
     p.add_argument("--figure", type=Path, metavar="PNG",
-                   help="also score every run's per-epoch snapshots and draw '0' accuracy and w_0 per epoch")
+                   help="costs: also score every run's per-epoch snapshots and draw '0' accuracy and w_0 per "
+                        "epoch; levers: draw each row's metrics beside real data's")
     args = p.parse_args()
     recipe = args.recipe or RECIPE[args.study]
     setting = {k: v for k, v in (("sampling", args.sampling), ("fake_labels", args.fake_labels)) if v}
@@ -343,7 +383,9 @@ def main() -> None:
     if args.report is None:
         run_ablation(out, rows, recipe, args.rho, args.seeds, args.epochs, args.jobs, args.data_dir,
                      args.max_steps, args.n_per_class, setting)
-    if args.figure is not None:
+    if args.figure is not None and args.study == "levers":  # every row draws '0's at 0.99 or more
+        metrics_figure(out, rows, args.rho, args.figure)
+    elif args.figure is not None:
         score_curves(out, rows, args.rho, args.data_dir, args.jobs)
         figure(out, rows, args.rho, args.figure)
     print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report))

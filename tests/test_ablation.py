@@ -73,6 +73,16 @@ def test_the_figure_draws_every_run(ablation, tmp_path):
     assert path.stat().st_size > 10_000
 
 
+def test_the_levers_figure_draws_every_rows_metrics_beside_real_data(ablation, tmp_path):
+    rows = {"base": ("cs-acgan", {}), "ema": ("cs-acgan", {"g_ema": 0.999}), "not-run": ("cs-acgan", {})}
+    for s in range(2):
+        _run(tmp_path, "base", s, 0.99, 12.0)
+        _run(tmp_path, "ema", s, 0.99, 9.0)
+    path = tmp_path / "levers.png"
+    ablation.metrics_figure(tmp_path, rows, [190.0], path)  # a row with no runs is an empty slot
+    assert path.stat().st_size > 10_000
+
+
 def test_a_run_folder_of_another_setting_is_refused_not_resumed(ablation, tmp_path, synthetic_path):
     from conftest import tiny_config
     from csacgan.train import train
