@@ -127,3 +127,6 @@ def test_a_run_with_minibatch_std_trains_and_resumes_exactly(tmp_path, synthetic
     assert a["discriminator_config"]["minibatch_std"] == 4
     for name in a["discriminator"]:
         assert torch.equal(a["discriminator"][name], b["discriminator"][name]), name
+    bagan = train(tiny_config(tmp_path / "c", synthetic_path, **{**opts, "method": "bagan", "max_steps": 3},
+                              method_options={"autoencoder_epochs": 1}))
+    assert load_checkpoint(bagan)["discriminator_config"]["minibatch_std"] == 4  # its encoder has the same body
