@@ -130,3 +130,22 @@ def test_a_run_with_minibatch_std_trains_and_resumes_exactly(tmp_path, synthetic
     bagan = train(tiny_config(tmp_path / "c", synthetic_path, **{**opts, "method": "bagan", "max_steps": 3},
                               method_options={"autoencoder_epochs": 1}))
     assert load_checkpoint(bagan)["discriminator_config"]["minibatch_std"] == 4  # its encoder has the same body
+
+
+def test_mode_seeking_loss_is_the_inverse_distance_ratio_of_pairs():
+    from csacgan.methods.regularizers import mode_seeking_loss
+    z = torch.randn(6, 4)
+    assert mode_seeking_loss(2 * z.view(6, 1, 2, 2), z).item() == pytest.approx(1 / (2 + 1e-5), rel=1e-5)
+    same = torch.randn(1, 3, 2, 2).repeat(7, 1, 1, 1)  # every noise gives one image; the 7th is unpaired
+    assert mode_seeking_loss(same, torch.randn(7, 4)).item() == pytest.approx(1e5)
+
+
+def test_mode_seeking_asks_g_for_pairs_of_one_class_and_trains(tmp_path, synthetic_path):
+    cfg = tiny_config(tmp_path, synthetic_path, mode_seeking=1.0, max_steps=2).resolved()
+    trainer = Trainer(cfg, tmp_path / "run")
+    seen, loss = [], trainer.method.generator_loss
+    trainer.method.generator_loss = lambda D, fake, labels: (seen.append(labels.clone()), loss(D, fake, labels))[1]
+    stats = trainer.train_step()
+    labels = seen[0]
+    assert torch.equal(labels[0::2], labels[1::2]) and len(labels.unique()) > 1
+    assert 0 < stats["g_mode_seeking"] < 1e5

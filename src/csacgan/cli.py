@@ -192,6 +192,9 @@ def _add_train(sub) -> None:
     lv.add_argument("--d-minibatch-std", type=_option("d_minibatch_std"), default=d.d_minibatch_std,
                     metavar="GROUP", help="minibatch standard deviation in D (Karras et al. 2018) over groups "
                     "of GROUP images, e.g. 4, so that D sees how varied a batch is; 0: none")
+    lv.add_argument("--mode-seeking", type=_option("mode_seeking"), default=d.mode_seeking, metavar="WEIGHT",
+                    help="MSGAN's mode-seeking term in G's loss (Mao et al. 2019), e.g. 1: two noises of one class "
+                    "that give alike images cost G; 0: none")
     lv.add_argument("--lecam", type=_option("lecam"), default=d.lecam, metavar="WEIGHT",
                     help="LeCam regularisation of D (Tseng et al. 2021), e.g. 0.3; 0: none")
     lv.add_argument("--ada", dest="ada_target", type=_option("ada_target"), default=d.ada_target,

@@ -31,6 +31,7 @@ RANGES = {
     "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
     "g_ema": (float, 0, 1, True, False), "d_dropout": (float, 0, 1, True, False), "lecam": (float, 0, None),
     "ada_target": (float, 0, 1, True, False), "d_minibatch_std": (int, 0, None),
+    "mode_seeking": (float, 0, None),
     "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
     "grid_columns": (int, 1, None),
 }
@@ -123,6 +124,7 @@ class TrainConfig:
     g_ema: float = 0.0                   # decay of an EMA of G's weights used for sampling; 0: none
     d_spectral_norm: bool = False        # spectral normalisation of D's layers (Miyato et al. 2018)
     d_minibatch_std: int = 0             # group size of D's minibatch standard deviation (Karras et al. 2018); 0: none
+    mode_seeking: float = 0.0            # weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019); 0: none
     lecam: float = 0.0                   # LeCam regularisation weight (Tseng et al. 2021); 0: none
     ada_target: float = 0.0              # adaptive D augmentation's target E[sign D(real)] (Karras et al. 2020); 0: none
     # networks (csacgan.nets.acgan_nets)

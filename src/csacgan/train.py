@@ -29,6 +29,7 @@ from .data.training_set import hold_out, prepare_data
 from .distributed import SINGLE, World, sync_batch_norm
 from . import distributed
 from .methods import build_method
+from .methods.regularizers import mode_seeking_loss
 from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
@@ -226,7 +227,11 @@ class Trainer:
         real, labels = self.batches.batch(self.epoch, self.step_in_epoch, world)
         # the global batch's noise and labels on every rank; each rank generates its share
         z = world.share(torch.randn(cfg.batch_size, cfg.latent_dim, generator=self.noise)).to(self.device)
-        fake_labels = world.share(self.fake_labels.draw(cfg.batch_size, self.noise)).to(self.device)
+        if cfg.mode_seeking:  # pairs (0, 1), (2, 3), ... of one class for the mode-seeking term
+            fake_labels = self.fake_labels.draw((cfg.batch_size + 1) // 2, self.noise).repeat_interleave(2)
+            fake_labels = world.share(fake_labels[:cfg.batch_size]).to(self.device)
+        else:
+            fake_labels = world.share(self.fake_labels.draw(cfg.batch_size, self.noise)).to(self.device)
         with self.autocast():
             fake = self.G(z, fake_labels)
             d_loss, d_stats = self.method.discriminator_loss(self.D, real, labels, fake.detach(), fake_labels)
@@ -240,6 +245,10 @@ class Trainer:
         try:
             with self.autocast():
                 g_loss, g_stats = self.method.generator_loss(self.D, fake, fake_labels)
+            if cfg.mode_seeking:
+                ms = mode_seeking_loss(fake, z)
+                g_loss = g_loss + cfg.mode_seeking * ms
+                g_stats["g_mode_seeking"] = ms.item()
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
         finally:
