@@ -1,8 +1,9 @@
 """Ablations on MNIST with '0' as the minority, several paired seeds per row:
 
 - ``--study levers``: the levers for GANs on little data (EMA of G, spectral norm, LeCam,
-  ADA, TTUR, D's minibatch standard deviation), each alone on top of the main job's
-  defaults (CostSensitive-ACGAN, recipe ``balanced``), and the combination;
+  ADA, TTUR, D's minibatch standard deviation, MSGAN's mode-seeking term), each alone on
+  top of the main job's defaults (CostSensitive-ACGAN, recipe ``balanced``), and the
+  combination;
 - ``--study costs``: where CostSensitive-ACGAN's costs come from (D's error on real,
   generated or held-out images, a separate classifier's error on generated images, an
   online update) against ACGAN, the paired baseline, under the paper's recipe (uniform
@@ -43,6 +44,7 @@ STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is
         "ada": (CS, {"ada_target": 0.6}),
         "ttur": (CS, {"lr_d": 4e-4, "lr_g": 1e-4}),
         "minibatch-std": (CS, {"d_minibatch_std": 4}),
+        "mode-seeking": (CS, {"mode_seeking": 1.0}),  # MSGAN's own weight
         "combined": (CS, {"g_ema": 0.999, "lecam": 0.3, "ada_target": 0.6}),
     },
     "costs": {
