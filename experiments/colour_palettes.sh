@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# What keeps a generator's colours apart on an RGB folder? Colour Fashion-MNIST (every
+# garment a random colour; 'Bag' rare at 1:50), the defaults (CostSensitive-ACGAN, recipe
+# balanced, 8 epochs, seed 0) and one lever or method change per row, each scored by
+# `csacgan evaluate` and by experiments/palette_spread.py (the spread of the garments' hues).
+# Two runs at a time, one thread each; finished rows are skipped.
+#   bash experiments/colour_palettes.sh [OUT]          (default ~/csacgan-runs/demo)
+set -uo pipefail
+OUT=${1:-$HOME/csacgan-runs/demo}
+source "$(dirname "$0")/cpu_env.sh"
+mkdir -p "$OUT"
+[ -d "$OUT/colour-fashion" ] || python experiments/make_colour_fashion.py --out "$OUT/colour-fashion"
+row() {
+  name=$1; shift
+  [ -f "$OUT/cf-$name/samples/final.png" ] || nice csacgan train --dataset imagefolder --data-dir "$OUT/colour-fashion" \
+    --image-size 32 --minority Bag --epochs 8 --out "$OUT/cf-$name" --no-progress "$@" > "$OUT/cf-$name.log" 2>&1
+  [ -f "$OUT/cf-$name/metrics.json" ] || nice csacgan evaluate "$OUT/cf-$name" --n-per-class 250 --no-progress \
+    --metrics classifier_accuracy ssim_diversity fid prdc > "$OUT/cf-$name-evaluate.txt" 2>&1
+}
+row base  # trains the folder's evaluator (cached) before the others
+(row ema --g-ema 0.999; row ttur --lr-d 4e-4 --lr-g 1e-4; row d-dropout0 --d-dropout 0; row bagan --method bagan) &
+(row mbstd --d-minibatch-std 4; row ms0.2 --mode-seeking 0.2; row ms0.5 --mode-seeking 0.5; row ms1 --mode-seeking 1) &
+wait
+rows="base ema ttur d-dropout0 mbstd ms0.2 ms0.5 ms1 bagan"
+nice python experiments/palette_spread.py "$OUT/colour-fashion" $(for r in $rows; do echo "$OUT/cf-$r"; done) \
+  --show-class Bag --figure docs/images/colour-fashion-palettes.png | tee "$OUT/palettes.md"
