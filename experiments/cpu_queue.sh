@@ -11,7 +11,8 @@
 #      reads them through links; the third is copied from the 6-epoch study's folder;
 #   3. the costs study's one-seed screen at rho 20 (12 epochs, where the convergence study
 #      finds both ACGANs' zeros at 0.99), then the levers study's one-seed screen (EMA of G,
-#      spectral norm, LeCam, ADA, TTUR), then the costs screens at rho 190 with class-balanced
+#      spectral norm, LeCam, ADA, TTUR, minibatch std, mode seeking) and three seeds of its
+#      leading rows, then the costs screens at rho 190 with class-balanced
 #      real batches and with uniform generated labels (20 epochs), each row paired with
 #      ACGAN of the same setting;
 #   4. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
@@ -64,9 +65,11 @@ costs --rho 190 --epochs 20 --seeds 3 --rows base real classifier-tau0.25 --jobs
 screen="base real classifier-tau0.25 fake-tau0.1"
 costs --rho 20 --epochs 12 --seeds 1 --rows $screen --out "$RUNS/costs-rho20" --figure "$RUNS/costs-rho20/costs.png" \
   > "$RUNS/costs-rho20.log" 2>&1
-# the levers for GANs on little data, one-seed screen on the main job (8 epochs, balanced recipe)
-nice python3 experiments/ablation.py --study levers --seeds 1 --jobs 2 --out "$RUNS/levers" \
-  --figure "$RUNS/levers/levers.png" > "$RUNS/levers.log" 2>&1
+# the levers for GANs on little data, one-seed screen on the main job (8 epochs, balanced recipe),
+# then seeds 1 and 2 of the rows the screen found ahead of base (spectral norm, LeCam, EMA)
+levers() { nice python3 experiments/ablation.py --study levers --jobs 2 --out "$RUNS/levers" "$@"; }
+levers --seeds 1 > "$RUNS/levers.log" 2>&1
+levers --seeds 3 --rows base ema spectral-norm lecam >> "$RUNS/levers.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced --out "$RUNS/costs-class-balanced" \
   --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
