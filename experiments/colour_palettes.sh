@@ -18,9 +18,11 @@ row() {
     --metrics classifier_accuracy ssim_diversity fid prdc > "$OUT/cf-$name-evaluate.txt" 2>&1
 }
 row base  # trains the folder's evaluator (cached) before the others
-(row ema --g-ema 0.999; row ttur --lr-d 4e-4 --lr-g 1e-4; row d-dropout0 --d-dropout 0; row bagan --method bagan) &
-(row mbstd --d-minibatch-std 4; row ms0.2 --mode-seeking 0.2; row ms0.5 --mode-seeking 0.5; row ms1 --mode-seeking 1) &
+(row ema --g-ema 0.999; row ttur --lr-d 4e-4 --lr-g 1e-4; row d-dropout0 --d-dropout 0; row bagan --method bagan
+ row bagan-ms0.5 --method bagan --mode-seeking 0.5) &
+(row mbstd --d-minibatch-std 4; row ms0.2 --mode-seeking 0.2; row ms0.5 --mode-seeking 0.5; row ms1 --mode-seeking 1
+ row sn-ms1 --d-spectral-norm true --mode-seeking 1) &
 wait
-rows="base ema ttur d-dropout0 mbstd ms0.2 ms0.5 ms1 bagan"
+rows="base ema ttur d-dropout0 mbstd ms0.2 ms0.5 ms1 sn-ms1 bagan bagan-ms0.5"
 nice python experiments/palette_spread.py "$OUT/colour-fashion" $(for r in $rows; do echo "$OUT/cf-$r"; done) \
   --show-class Bag --figure docs/images/colour-fashion-palettes.png | tee "$OUT/palettes.md"
