@@ -169,6 +169,14 @@ def _mean_std(values: list[float], fmt: str) -> str:
     return f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
 
 
+def scored_runs(out: Path, rho: float, row: str):
+    """(run folder, metrics.json) of the row's runs at rho that every metric of the study scored."""
+    for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
+        saved = json.loads(path.read_text())
+        if not set(METRICS) - set(saved.get("metrics", {})):
+            yield path.parent, saved
+
+
 def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     """The ablation table (mean ± std over the seeds done; paired differences from base)."""
     from csacgan.experiments.downstream_report import paired_difference
@@ -176,19 +184,16 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     for rho in rhos:
         runs, setups, epochs = {}, set(), set()
         for row in rows:
-            for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
-                m = json.loads(path.read_text())
-                if set(METRICS) - set(m.get("metrics", {})):
-                    continue
-                seed = int(path.parent.name.rsplit("-s", 1)[1])
-                log = [json.loads(x) for x in (path.parent / "log.jsonl").read_text().splitlines()]
+            for run_dir, m in scored_runs(out, rho, row):
+                seed = int(run_dir.name.rsplit("-s", 1)[1])
+                log = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
                 costs = [r["class_costs"][0] for r in log if "class_costs" in r]
                 runs.setdefault(row, {})[seed] = dict(
                     {k: get(m["metrics"]) for k, (_, get, _) in COLUMNS.items()},
                     minutes=sum(r["seconds"] for r in log) / 60, epoch=m["epoch"],
                     w0=" / ".join(f"{c:.2f}" for c in costs[-8:]))
                 real = {k: get(m["metrics"]) for k, get in REAL.items()}
-                setups.add(_setting(path.parent))
+                setups.add(_setting(run_dir))
                 epochs.add(m["epoch"])
         if not runs:
             continue
@@ -330,12 +335,9 @@ def metrics_figure(out: Path, rows: dict, rhos, path: Path) -> None:
             real = None
             for i, row in enumerate(rows):
                 values = []
-                for metrics_path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
-                    m = json.loads(metrics_path.read_text()).get("metrics", {})
-                    if set(METRICS) - set(m):
-                        continue
-                    values.append(get(m))
-                    real = REAL[key](m) if key in REAL else real
+                for _, m in scored_runs(out, rho, row):
+                    values.append(get(m["metrics"]))
+                    real = REAL[key](m["metrics"]) if key in REAL else real
                 if values:
                     ax.plot(i, statistics.mean(values), "_", color="steelblue", ms=20, mew=2.5)
                     ax.plot([i] * len(values), values, "o", color="navy", ms=4)
