@@ -32,34 +32,29 @@ def palette_spread(images: torch.Tensor) -> float:
     return float(1 - torch.hypot(angle.cos().mean(), angle.sin().mean()))
 
 
-def summary(table: dict, runs: list[str]) -> str:
-    """One line per run: its mean palette spread beside the evaluate metrics of its
-    metrics.json (all classes; real data's in brackets), where it has one."""
+SUMMARY = [("accuracy", "classifier_accuracy", None), ("SSIM", "ssim_diversity", None), ("FID", "fid", None),
+           ("precision", "prdc", "precision"), ("recall", "prdc", "recall"), ("coverage", "prdc", "coverage")]
+
+
+def summary(means: dict, runs: list[str]) -> str:
+    """One line per run: its mean palette spread (``means``, by run name and "real") beside
+    the all-class evaluate metrics of its metrics.json, where it has one, and real data's."""
     import json
-    import statistics
-    keys = [("accuracy", lambda m: m["classifier_accuracy"]["overall"], lambda m: m["classifier_accuracy"]["real"]["overall"]),
-            ("SSIM", lambda m: m["ssim_diversity"]["overall"], lambda m: m["ssim_diversity"]["real"]["overall"]),
-            ("FID", lambda m: m["fid"]["overall"], lambda m: m["fid"]["real"]["overall"]),
-            ("precision", lambda m: m["prdc"]["overall"]["precision"], lambda m: m["prdc"]["real"]["overall"]["precision"]),
-            ("recall", lambda m: m["prdc"]["overall"]["recall"], lambda m: m["prdc"]["real"]["overall"]["recall"]),
-            ("coverage", lambda m: m["prdc"]["overall"]["coverage"], lambda m: m["prdc"]["real"]["overall"]["coverage"])]
-    lines = ["| run | palette spread | " + " | ".join(k for k, _, _ in keys) + " |", "|" + " --- |" * (len(keys) + 2)]
-    real_cells = None
+
+    def read(overall: dict, field: str | None) -> str:
+        return f"{overall[field] if field else overall:.3g}"
+
+    lines = ["| run | palette spread | " + " | ".join(h for h, _, _ in SUMMARY) + " |",
+             "|" + " --- |" * (len(SUMMARY) + 2)]
+    real = [""] * len(SUMMARY)
     for run in runs:
-        cells = []
         path = Path(run) / "metrics.json"
         metrics = json.loads(path.read_text())["metrics"] if path.is_file() else {}
-        for name, get, get_real in keys:
-            try:
-                cells.append(f"{get(metrics):.3g}")
-                real_cells = real_cells or {}
-                real_cells[name] = f"{get_real(metrics):.3g}"
-            except (KeyError, TypeError):
-                cells.append("")
-        lines.append(f"| {Path(run).name} | {statistics.mean(table[Path(run).name].values()):.3f} | " + " | ".join(cells) + " |")
-    real = real_cells or {}
-    lines.append(f"| real | {statistics.mean(table['real'].values()):.3f} | "
-                 + " | ".join(real.get(k, "") for k, _, _ in keys) + " |")
+        cells = [read(metrics[key]["overall"], field) if key in metrics else "" for _, key, field in SUMMARY]
+        real = [read(metrics[key]["real"]["overall"], field) if key in metrics else old
+                for (_, key, field), old in zip(SUMMARY, real)]
+        lines.append(f"| {Path(run).name} | {means[Path(run).name]:.3f} | " + " | ".join(cells) + " |")
+    lines.append(f"| real | {means['real']:.3f} | " + " | ".join(real) + " |")
     return "\n".join(lines)
 
 
@@ -88,11 +83,11 @@ def main() -> None:
         grids.append(fake[args.show_class][:12])
     print("| images | " + " | ".join(names) + " | mean |")
     print("|" + " --- |" * (len(names) + 2))
+    means = {row: sum(spreads.values()) / len(spreads) for row, spreads in table.items()}
     for row, spreads in table.items():
-        values = [spreads[c] for c in names]
-        print(f"| {row} | " + " | ".join(f"{v:.3f}" for v in values) + f" | {sum(values) / len(values):.3f} |")
+        print(f"| {row} | " + " | ".join(f"{spreads[c]:.3f}" for c in names) + f" | {means[row]:.3f} |")
     print()
-    print(summary(table, args.runs))
+    print(summary(means, args.runs))
     if args.figure:
         save_image(torch.cat(grids).float() / 255, args.figure, nrow=12, padding=2, pad_value=1.0)
         print(f"wrote {args.figure}: {args.show_class}, real first, then " + ", ".join(Path(r).name for r in args.runs))

@@ -26,3 +26,20 @@ def test_one_palette_has_no_spread_and_hues_round_the_wheel_have_nearly_full_spr
     assert palette.palette_spread(_garments(wheel)) > 0.95
     two = torch.cat([red[:25], wheel[20:21].repeat(25, 1)])  # two hues a third of the wheel apart
     assert 0.3 < palette.palette_spread(_garments(two)) < 0.9
+
+
+def test_the_summary_reads_each_runs_metrics_and_real_datas(tmp_path):
+    import json
+    scored, unscored = tmp_path / "cf-a", tmp_path / "cf-b"
+    scored.mkdir(), unscored.mkdir()
+    overall = lambda acc, prdc: {  # noqa: E731
+        "classifier_accuracy": {"overall": acc}, "ssim_diversity": {"overall": 0.5}, "fid": {"overall": 40.0},
+        "prdc": {"overall": {"precision": prdc, "recall": 0.4, "coverage": 0.45}}}
+    metrics = overall(0.98, 0.9)
+    for key, real in overall(0.85, 0.97).items():
+        metrics[key]["real"] = real
+    (scored / "metrics.json").write_text(json.dumps({"metrics": metrics}))
+    lines = palette.summary({"cf-a": 0.004, "cf-b": 0.5, "real": 0.935}, [str(scored), str(unscored)]).splitlines()
+    assert lines[2] == "| cf-a | 0.004 | 0.98 | 0.5 | 40 | 0.9 | 0.4 | 0.45 |"
+    assert lines[3] == "| cf-b | 0.500 |  |  |  |  |  |  |"
+    assert lines[4] == "| real | 0.935 | 0.85 | 0.5 | 40 | 0.97 | 0.4 | 0.45 |"
