@@ -229,9 +229,9 @@ class Trainer:
         z = world.share(torch.randn(cfg.batch_size, cfg.latent_dim, generator=self.noise)).to(self.device)
         if cfg.mode_seeking:  # pairs (0, 1), (2, 3), ... of one class for the mode-seeking term
             fake_labels = self.fake_labels.draw((cfg.batch_size + 1) // 2, self.noise).repeat_interleave(2)
-            fake_labels = world.share(fake_labels[:cfg.batch_size]).to(self.device)
         else:
-            fake_labels = world.share(self.fake_labels.draw(cfg.batch_size, self.noise)).to(self.device)
+            fake_labels = self.fake_labels.draw(cfg.batch_size, self.noise)
+        fake_labels = world.share(fake_labels[:cfg.batch_size]).to(self.device)
         with self.autocast():
             fake = self.G(z, fake_labels)
             d_loss, d_stats = self.method.discriminator_loss(self.D, real, labels, fake.detach(), fake_labels)
