@@ -14,7 +14,7 @@
 #      spectral norm, LeCam, ADA, TTUR, minibatch std, mode seeking) and three seeds of its
 #      leading rows, then the costs screens at rho 190 with class-balanced
 #      real batches and with uniform generated labels (20 epochs), each row paired with
-#      ACGAN of the same setting;
+#      ACGAN of the same setting, then the levers' leading rows at rho 20 (one seed);
 #   4. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
 #      level's paired seeds first (the rho 20 screen's ACGAN and paper's-rule runs resumed);
 #   5. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study
@@ -74,6 +74,8 @@ costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced -
   --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
   --figure "$RUNS/costs-uniform-labels/costs.png" > "$RUNS/costs-uniform-labels.log" 2>&1
+# the levers on 250 zeros (rho 20): the screen's leading rows and the combination, one seed
+levers --rho 20 --seeds 1 --rows base ema spectral-norm lecam combined >> "$RUNS/levers.log" 2>&1
 
 # the rho 20 screen's ACGAN and paper's-rule runs are the grid's level-60 seed-0 runs at 12 epochs:
 # copied in (the screen keeps its own) and resumed to 20 by the grid
