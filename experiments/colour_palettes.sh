@@ -23,6 +23,12 @@ row base  # trains the folder's evaluator (cached) before the others
 (row mbstd --d-minibatch-std 4; row ms0.2 --mode-seeking 0.2; row ms0.5 --mode-seeking 0.5; row ms1 --mode-seeking 1
  row sn-ms1 --d-spectral-norm true --mode-seeking 1) &
 wait
+# seeds 1 and 2 of the defaults and of the two cures (mode seeking 1; BAGAN + mode seeking 0.5)
+for seed in 1 2; do
+  row base-s$seed --seed $seed; row ms1-s$seed --mode-seeking 1 --seed $seed
+  row bagan-ms0.5-s$seed --method bagan --mode-seeking 0.5 --seed $seed
+done
 rows="base ema ttur d-dropout0 mbstd ms0.2 ms0.5 ms1 sn-ms1 bagan bagan-ms0.5"
-nice python experiments/palette_spread.py "$OUT/colour-fashion" $(for r in $rows; do echo "$OUT/cf-$r"; done) \
-  --show-class Bag --figure docs/images/colour-fashion-palettes.png | tee "$OUT/palettes.md"
+seeds="base-s1 base-s2 ms1-s1 ms1-s2 bagan-ms0.5-s1 bagan-ms0.5-s2"
+nice python experiments/palette_spread.py "$OUT/colour-fashion" $(for r in $rows $seeds; do echo "$OUT/cf-$r"; done) \
+  --show-class Bag --figure docs/images/colour-fashion-palettes.png --figure-runs $(for r in $rows; do echo "cf-$r"; done) | tee "$OUT/palettes.md"

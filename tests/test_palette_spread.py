@@ -43,3 +43,18 @@ def test_the_summary_reads_each_runs_metrics_and_real_datas(tmp_path):
     assert lines[2] == "| cf-a | 0.004 | 0.98 | 0.5 | 40 | 0.9 | 0.4 | 0.45 |"
     assert lines[3] == "| cf-b | 0.500 |  |  |  |  |  |  |"
     assert lines[4] == "| real | 0.935 | 0.85 | 0.5 | 40 | 0.97 | 0.4 | 0.45 |"
+
+
+def test_the_seed_summary_groups_a_setting_with_its_seeds(tmp_path):
+    import json
+    runs = []
+    for name, fid in (("cf-a", 40.0), ("cf-a-s1", 44.0), ("cf-a-s2", 42.0), ("cf-b", 30.0)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"metrics": {"fid": {"overall": fid, "real": {
+            "overall": 1.4}}}}))
+        runs.append(str(tmp_path / name))
+    means = {"cf-a": 0.1, "cf-a-s1": 0.2, "cf-a-s2": 0.3, "cf-b": 0.5}
+    lines = palette.seed_summary(means, runs).splitlines()
+    assert len(lines) == 3  # header, rule, cf-a (cf-b has one seed)
+    assert lines[2] == "| cf-a | 3 | 0.2 ± 0.1 |  |  | 42 ± 2 |  |  |  |"
+    assert palette.seed_summary(means, runs[3:]) == ""
