@@ -15,7 +15,10 @@ class (evaluator accuracy, SSIM, FID, precision/recall/density/coverage; CAS and
 augmentation gain are left to the downstream study). Runs are resumable and trained
 ``--jobs`` at a time in processes of one thread each, seed 0 of every row first, so a
 stopped ablation is a one-seed screen rather than all seeds of a few rows. Seed s is the
-same data, initialisation and batch order for every row: differences are paired.
+same data, initialisation and batch order for every row: differences are paired. A row
+that is another row without ``g_ema`` (the levers' ``base`` beside ``ema``) is not trained
+again: --g-ema changes nothing in training, so its run is the EMA row's scored from G's raw
+weights (``csacgan evaluate --weights raw``), unless its folder holds a run of its own.
 ``--sampling`` and ``--fake-labels`` change the recipe's real batches and generated labels
 for every row, ACGAN's included, so the costs can be compared with ACGAN under each; a run
 folder trained with other settings is refused, not resumed.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -85,11 +89,33 @@ def run_name(rho: float, row: str, seed: int) -> str:
     return f"r{rho:g}-{row}-s{seed}"
 
 
+def raw_sources(rows: dict) -> dict:
+    """{row: source}: rows whose runs are the source row's without the EMA of G. --g-ema
+    changes nothing in training, so such a row's run is not trained again: it is the source
+    run scored from its raw weights (a folder holding the source's config.json and
+    log.jsonl beside that metrics.json)."""
+    out = {}
+    for row, (method, options) in rows.items():
+        for source, (source_method, source_options) in rows.items():
+            if source != row and source_method == method and "g_ema" not in options \
+                    and {k: v for k, v in source_options.items() if k != "g_ema"} == options \
+                    and "g_ema" in source_options:
+                out[row] = source
+    return out
+
+
+def _own_run(run_dir: Path) -> bool:
+    """Whether the folder holds a run trained there (a checkpoint), not one scored from another's."""
+    from csacgan.checkpoint import CHECKPOINT
+    return (run_dir / CHECKPOINT).is_file()
+
+
 def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epochs: int,
          data_dir: str | None, max_steps: int | None = None, n_per_class: int = N_PER_CLASS,
-         setting: dict | None = None) -> str:
+         setting: dict | None = None, raw_to: str | None = None) -> str:
     """Train (or resume) one run, then evaluate it; returns its folder. ``setting``: options
-    every row of the study shares (``sampling``, ``fake_labels``), on top of the recipe's."""
+    every row of the study shares (``sampling``, ``fake_labels``), on top of the recipe's.
+    ``raw_to``: a row of raw_sources whose run of this seed is this one's raw weights."""
     from csacgan.checkpoint import CHECKPOINT, load_checkpoint
     from csacgan.config import TrainConfig
     from csacgan.evaluate import evaluate
@@ -108,6 +134,13 @@ def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epo
         train(cfg)
     if not _done(run_dir, epochs, max_steps):  # also when metrics.json scored an earlier epoch
         evaluate(run_dir, METRICS, n_per_class=n_per_class, data_dir=data_dir, progress=False)
+    target = Path(out) / run_name(rho, raw_to, seed) if raw_to else None
+    if target is not None and not _own_run(target) and not _done(target, epochs, max_steps):
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "log.jsonl"):
+            shutil.copy2(run_dir / name, target / name)
+        evaluate(run_dir, METRICS, n_per_class=n_per_class, data_dir=data_dir, progress=False, weights="raw",
+                 output=target / "metrics.json")
     return str(run_dir)
 
 
@@ -120,6 +153,23 @@ def _done(run_dir: Path, epochs: int, max_steps: int | None) -> bool:
     return trained and not set(METRICS) - set(report.get("metrics", {}))
 
 
+def plan(out: Path, rows: dict, rhos, seeds: int, epochs: int, max_steps: int | None = None) -> list[tuple]:
+    """(rho, row, seed, raw_to) of the runs left to train or score, seed-major (seed 0 of
+    every row first, so a stopped ablation is a one-seed screen). A row of raw_sources is
+    scored by its source's task (raw_to names it there) unless trained in its own folder."""
+    sources = raw_sources(rows)
+    raw_to = {source: row for row, source in sources.items()}
+
+    def scored_by_source(rho, row, s) -> bool:
+        return row in sources and not _own_run(out / run_name(rho, row, s))
+
+    def left(rho, row, s) -> bool:
+        return not _done(out / run_name(rho, row, s), epochs, max_steps)
+    return [(rho, row, s, raw_to.get(row)) for s in range(seeds) for rho in rhos for row in rows
+            if not scored_by_source(rho, row, s) and (left(rho, row, s) or (
+                row in raw_to and scored_by_source(rho, raw_to[row], s) and left(rho, raw_to[row], s)))]
+
+
 def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: int, jobs: int, data_dir,
                  max_steps: int | None = None, n_per_class: int = N_PER_CLASS, setting: dict | None = None) -> None:
     from concurrent.futures import as_completed
@@ -127,17 +177,15 @@ def run_ablation(out: Path, rows: dict, recipe: str, rhos, seeds: int, epochs: i
     from csacgan.data import load_dataset
     from csacgan.experiments.grid import process_pool
     from csacgan.metrics.evaluator import load_or_train_evaluator
-    # Seed-major order: seed 0 of every row first, so a stopped ablation is a one-seed screen.
-    todo = [(rho, row, s) for s in range(seeds) for rho in rhos for row in rows
-            if not _done(out / run_name(rho, row, s), epochs, max_steps)]
+    todo = plan(out, rows, rhos, seeds, epochs, max_steps)
     if not todo:
         return
     load_or_train_evaluator(load_dataset("mnist", data_dir), 0, 2, None, True)  # once, before the workers
     pool, _ = process_pool(jobs, threads=1)
     with pool:
         futures = {pool.submit(work, str(out), rows, recipe, rho, row, s, epochs, data_dir, max_steps,
-                               n_per_class, setting): (rho, row, s)
-                   for rho, row, s in todo}
+                               n_per_class, setting, raw_to): (rho, row, s)
+                   for rho, row, s, raw_to in todo}
         for future in as_completed(futures):
             print(f"{time.strftime('%H:%M:%S')} done {Path(future.result()).name}", flush=True)
 

@@ -95,3 +95,40 @@ def test_a_run_folder_of_another_setting_is_refused_not_resumed(ablation, tmp_pa
     with pytest.raises(ValueError, match="sampling: 'uniform', planned 'class-balanced'"):
         ablation.work(str(tmp_path), rows, "paper", 190.0, "base", 0, 1, str(synthetic_path), max_steps=2,
                       setting={"sampling": "class-balanced"})
+
+
+def test_base_is_ema_scored_from_its_raw_weights_unless_trained_in_its_own_folder(ablation, tmp_path):
+    rows = {k: ablation.STUDIES["levers"][k] for k in ("base", "ema", "lecam", "combined")}
+    assert ablation.raw_sources(rows) == {"base": "ema"}  # combined has more than the EMA
+    assert ablation.raw_sources(ablation.STUDIES["costs"]) == {}
+    _run(tmp_path, "base", 0, 0.99, 12.0)                     # seed 0: base trained on its own
+    (tmp_path / "r190-base-s0" / "checkpoint.pt").write_bytes(b"")
+    _run(tmp_path, "ema", 0, 0.99, 9.0)
+    _run(tmp_path, "ema", 1, 0.99, 9.0)                       # seed 1: ema done, base not scored yet
+    todo = ablation.plan(tmp_path, rows, [190.0], 3, epochs=5)
+    assert ("base", 0) not in [(r, s) for _, r, s, _ in todo]
+    assert [(r, s, to) for _, r, s, to in todo if s == 1] == [("ema", 1, "base"), ("lecam", 1, None),
+                                                                ("combined", 1, None)]
+    assert [(r, s, to) for _, r, s, to in todo if s == 2] == [("ema", 2, "base"), ("lecam", 2, None),
+                                                                ("combined", 2, None)]
+
+
+def test_work_scores_the_raw_weights_into_the_derived_rows_folder(ablation, tmp_path, synthetic_path, monkeypatch):
+    import csacgan.evaluate
+    calls = []
+
+    def fake_evaluate(run_dir, metrics, n_per_class, data_dir, progress, weights="sampling", output=None):
+        calls.append((Path(run_dir).name, weights, output and Path(output).parent.name))
+        path = Path(output) if output else Path(run_dir) / "metrics.json"
+        path.write_text(json.dumps({**_metrics(0.99, 9.0), "epoch": 1, "weights": weights}))
+    monkeypatch.setattr(csacgan.evaluate, "evaluate", fake_evaluate)
+    tiny = dict(batch_size=16, g_channels=[16, 8, 8, 8, 4], d_channels=[8, 8, 16, 16], checkpoint_every=1000,
+                device="cpu")
+    rows = {"base": ("cs-acgan", tiny), "ema": ("cs-acgan", {**tiny, "g_ema": 0.9})}
+    ablation.work(str(tmp_path), rows, "balanced", 190.0, "ema", 1, 1, str(synthetic_path), max_steps=2,
+                  raw_to="base")
+    assert calls == [("r190-ema-s1", "sampling", None), ("r190-ema-s1", "raw", "r190-base-s1")]
+    base = tmp_path / "r190-base-s1"
+    assert sorted(p.name for p in base.iterdir()) == ["config.json", "log.jsonl", "metrics.json"]
+    assert ablation.plan(tmp_path, rows, [190.0], 2, epochs=1, max_steps=2) == [
+        (190.0, "ema", 0, "base")]  # seed 1 done; seed 0 of both left to the ema row

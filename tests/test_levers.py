@@ -32,6 +32,28 @@ def test_generator_ema_is_the_average_and_is_what_samplers_use(tmp_path, synthet
     assert not torch.equal(generator.fc.weight, ckpt["generator"]["fc.weight"])
 
 
+def test_the_ema_changes_nothing_in_training_and_its_raw_weights_are_scored_apart(tmp_path, synthetic_path):
+    import json
+
+    from csacgan.evaluate import evaluate
+    plain = train(tiny_config(tmp_path / "plain", synthetic_path, max_steps=4))
+    kept = train(tiny_config(tmp_path / "ema", synthetic_path, g_ema=0.9, max_steps=4))
+    raw, _ = load_generator(kept, weights="raw")
+    for name, value in load_generator(plain)[0].state_dict().items():  # bit for bit the run without the EMA
+        assert torch.equal(raw.state_dict()[name], value), name
+    with pytest.raises(ValueError, match="weights"):
+        load_generator(kept, weights="average")
+    options = dict(metrics=["classifier_accuracy"], n_per_class=4, evaluator_epochs=0.05, evaluator_subset=200,
+                   progress=False)
+    evaluate(kept, **options)
+    evaluate(kept, weights="raw", **options)
+    evaluate(plain, weights="raw", **options)  # no EMA kept: raw is what it draws, into metrics.json
+    ema_report, raw_report = (json.loads((kept / f).read_text()) for f in ("metrics.json", "metrics-raw.json"))
+    assert (ema_report["weights"], raw_report["weights"]) == ("ema", "raw")
+    assert raw_report["metrics"] == json.loads((plain / "metrics.json").read_text())["metrics"]
+    assert not (plain / "metrics-raw.json").exists()
+
+
 def test_every_lever_together_resumes_exactly(tmp_path, synthetic_path):
     levers = dict(g_ema=0.99, d_spectral_norm=True, lecam=0.3, ada_target=0.6, lr_d=4e-4, lr_g=1e-4, method="cs-acgan",
                   max_per_class=40, imbalance_ratio=4, epochs=2, max_steps=None)

@@ -71,18 +71,25 @@ def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
                            f"copy or start the run again.") from exc
 
 
-def build_generator(saved: dict, device="cpu"):
-    """A generator rebuilt from a checkpoint or snapshot dict, in eval mode: the EMA of its
-    weights when the run kept one (--g-ema), as every sampler should use."""
+WEIGHTS = ("sampling", "raw")
+
+
+def build_generator(saved: dict, device="cpu", weights: str = "sampling"):
+    """A generator rebuilt from a checkpoint or snapshot dict, in eval mode. ``weights``:
+    "sampling", the EMA of its weights when the run kept one (--g-ema), as every sampler
+    should use; "raw", the trained weights themselves (what the run would have drawn
+    without the EMA: --g-ema changes nothing in training)."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
     generator = generator_from_config(saved["generator_config"])
-    generator.load_state_dict(saved.get("generator_ema", saved["generator"]))
+    generator.load_state_dict(saved["generator"] if weights == "raw" else saved.get("generator_ema", saved["generator"]))
     return set_channels_last(generator.to(device)).eval()
 
 
-def load_generator(run_dir: str | Path, device="cpu"):
+def load_generator(run_dir: str | Path, device="cpu", weights: str = "sampling"):
     """The trained generator of a run, in eval mode, with the checkpoint's metadata."""
     ckpt = load_checkpoint(run_dir)
-    return build_generator(ckpt, device), ckpt
+    return build_generator(ckpt, device, weights), ckpt
 
 
 def load_discriminator(run_dir: str | Path, device="cpu") -> Discriminator:

@@ -425,12 +425,16 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
                    "of the generator after every epoch, written to RUN_DIR/curve.json (epochs it holds "
                    "already, scored the same way, are kept)")
+    p.add_argument("--weights", choices=["sampling", "raw"], default="sampling",
+                   help="raw: G's trained weights rather than their EMA, for a run trained with --g-ema "
+                        "(written to RUN_DIR/metrics-raw.json): the same run without the EMA")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
 
 def _cmd_evaluate(args) -> None:
-    from .evaluate import evaluate, format_table, snapshot_curve
+    from .checkpoint import load_checkpoint
+    from .evaluate import evaluate, format_table, metrics_path, snapshot_curve
     if args.snapshots:
         curve = snapshot_curve(args.run_dir, min(args.n_per_class, 1000), args.seed, args.data_dir,
                                args.evaluator_epochs, not args.no_progress)
@@ -440,9 +444,9 @@ def _cmd_evaluate(args) -> None:
                   + " ".join(f"{a:.2f}" for a in point["per_class"]))
         return
     report = evaluate(args.run_dir, args.metrics, args.n_per_class, args.seed, args.data_dir,
-                      evaluator_epochs=args.evaluator_epochs, progress=not args.no_progress)
+                      evaluator_epochs=args.evaluator_epochs, progress=not args.no_progress, weights=args.weights)
     print(format_table(report))
-    print(f"\nwrote {Path(args.run_dir) / 'metrics.json'}")
+    print(f"\nwrote {metrics_path(args.run_dir, args.weights, load_checkpoint(args.run_dir))}")
 
 
 def main(argv=None) -> None:

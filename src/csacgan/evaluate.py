@@ -19,10 +19,19 @@ from .runtime import environment
 DEFAULT_METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "kid", "prdc", "cas", "augmentation_gain")
 
 
+def metrics_path(run_dir: str | Path, weights: str, ckpt: dict) -> Path:
+    """Where evaluate writes by default: RUN_DIR/metrics.json, or RUN_DIR/metrics-raw.json
+    for the raw weights of a run that kept an EMA of them (its metrics.json is the EMA's)."""
+    return Path(run_dir) / ("metrics-raw.json" if weights == "raw" and "generator_ema" in ckpt else "metrics.json")
+
+
 def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: int = 0,
              data_dir: str | None = None, evaluator_seed: int = 0, evaluator_epochs: float = 2,
-             evaluator_subset: int | None = None, progress: bool = True, metric_options=None) -> dict:
-    """Compute ``metrics`` (default: all) for the run and write ``RUN_DIR/metrics.json``."""
+             evaluator_subset: int | None = None, progress: bool = True, metric_options=None,
+             weights: str = "sampling", output: str | Path | None = None) -> dict:
+    """Compute ``metrics`` (default: all) for the run's generator (``weights``: see
+    checkpoint.build_generator) and write them to ``output``: by default RUN_DIR/metrics.json,
+    RUN_DIR/metrics-raw.json for the raw weights of a run that kept an EMA."""
     run_dir = Path(run_dir)
     metrics = list(metrics or DEFAULT_METRICS)
     unknown = [m for m in metrics if m not in METRICS]
@@ -30,7 +39,8 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
         raise ValueError(f"unknown metric(s) {unknown}; choose from {', '.join(METRICS)}")
     if n_per_class < 2:
         raise ValueError(f"--n-per-class must be at least 2, got {n_per_class}")
-    generator, ckpt = load_generator(run_dir)
+    generator, ckpt = load_generator(run_dir, weights=weights)
+    drawn_from = "ema" if weights == "sampling" and "generator_ema" in ckpt else "raw"
     cfg = TrainConfig.from_dict(ckpt["config"]).resolved()
     if data_dir is not None:
         cfg.data_dir = data_dir
@@ -42,11 +52,12 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     ctx = EvalContext(data=data, evaluator=evaluator, images=images, labels=labels, seed=seed,
                       train_indices=indices, minority=summary.minority_classes,
                       sampler=lambda lab, s: sample(generator, lab, s), progress=progress)
-    path = run_dir / "metrics.json"
+    path = Path(output) if output is not None else metrics_path(run_dir, weights, ckpt)
     report = json.loads(path.read_text()) if path.exists() else {}
-    if report.get("n_per_class") != n_per_class or report.get("seed") != seed:
+    if (report.get("n_per_class"), report.get("seed"), report.get("weights", "ema" if "generator_ema" in ckpt
+                                                                  else "raw")) != (n_per_class, seed, drawn_from):
         report = {}
-    report.update({"run": str(run_dir), "step": ckpt["global_step"], "epoch": ckpt["epoch"],
+    report.update({"run": str(run_dir), "weights": drawn_from, "step": ckpt["global_step"], "epoch": ckpt["epoch"],
                    "method": cfg.method, "recipe": cfg.recipe, "n_per_class": n_per_class, "seed": seed,
                    "class_names": list(data.class_names),
                    "test_images_per_class": dict(zip(data.class_names, torch.bincount(
