@@ -81,9 +81,9 @@ def seed_summary(means: dict, runs: list[str]) -> str:
         values = [{"palette spread": means[Path(r).name], **scores(r)[0]} for r in members]
         cells = []
         for h in ["palette spread"] + [h for h, _, _ in SUMMARY]:
-            v = [x[h] for x in values if h in x]
-            cells.append("" if not v else f"{statistics.mean(v):.3g}" if len(v) == 1
-                         else f"{statistics.mean(v):.3g} ± {statistics.stdev(v):.2g}")
+            v, fmt = [x[h] for x in values if h in x], "{:.1f}" if h == "FID" else "{:.3f}"
+            cells.append("" if not v else fmt.format(statistics.mean(v)) if len(v) == 1
+                         else f"{fmt.format(statistics.mean(v))} ± {fmt.format(statistics.stdev(v))}")
         lines.append(f"| {name} | {len(members)} | " + " | ".join(cells) + " |")
     if not lines:
         return ""

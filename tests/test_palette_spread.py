@@ -56,5 +56,5 @@ def test_the_seed_summary_groups_a_setting_with_its_seeds(tmp_path):
     means = {"cf-a": 0.1, "cf-a-s1": 0.2, "cf-a-s2": 0.3, "cf-b": 0.5}
     lines = palette.seed_summary(means, runs).splitlines()
     assert len(lines) == 3  # header, rule, cf-a (cf-b has one seed)
-    assert lines[2] == "| cf-a | 3 | 0.2 ± 0.1 |  |  | 42 ± 2 |  |  |  |"
+    assert lines[2] == "| cf-a | 3 | 0.200 ± 0.100 |  |  | 42.0 ± 2.0 |  |  |  |"
     assert palette.seed_summary(means, runs[3:]) == ""

@@ -55,6 +55,7 @@ def test_rgb_folder_trains_evaluates_and_augments(tmp_path, capsys):
     run, out = tmp_path / "run", tmp_path / "balanced"
     main(["train", "--dataset", "imagefolder", "--data-dir", str(data), "--image-size", "32",
           "--minority", "defect", "--max-steps", "4", "--out", str(run), *NARROW])
+    assert "--method bagan --mode-seeking 0.5 keeps them apart" in capsys.readouterr().err  # colour: the hint
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["imbalance"] == "none"             # a user's data is kept as given
     assert config["imbalance"]["counts"] == [5, 47, 32]  # about 80% of each class (stratified hold-out)
