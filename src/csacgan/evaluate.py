@@ -54,8 +54,8 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
                       sampler=lambda lab, s: sample(generator, lab, s), progress=progress)
     path = Path(output) if output is not None else metrics_path(run_dir, weights, ckpt)
     report = json.loads(path.read_text()) if path.exists() else {}
-    if (report.get("n_per_class"), report.get("seed"), report.get("weights", "ema" if "generator_ema" in ckpt
-                                                                  else "raw")) != (n_per_class, seed, drawn_from):
+    scored = report.get("weights", "ema" if "generator_ema" in ckpt else "raw")  # older reports: sampling weights
+    if (report.get("n_per_class"), report.get("seed"), scored) != (n_per_class, seed, drawn_from):
         report = {}
     report.update({"run": str(run_dir), "weights": drawn_from, "step": ckpt["global_step"], "epoch": ckpt["epoch"],
                    "method": cfg.method, "recipe": cfg.recipe, "n_per_class": n_per_class, "seed": seed,
