@@ -132,3 +132,8 @@ def test_work_scores_the_raw_weights_into_the_derived_rows_folder(ablation, tmp_
     assert sorted(p.name for p in base.iterdir()) == ["config.json", "log.jsonl", "metrics.json"]
     assert ablation.plan(tmp_path, rows, [190.0], 2, epochs=1, max_steps=2) == [
         (190.0, "ema", 0, "base")]  # seed 1 done; seed 0 of both left to the ema row
+
+
+def test_every_ema_row_of_the_levers_study_scores_its_twin_without_the_ema(ablation):
+    assert ablation.raw_sources(ablation.STUDIES["levers"]) == {"base": "ema",
+                                                                "mode-seeking-0.5": "ema-mode-seeking-0.5"}
