@@ -211,14 +211,6 @@ def _format_difference(d: dict) -> str:
     return f"{d['mean']:+.3f} ± {d['std']:.3f} ({d['wins']}/{d['n']} above{p})"
 
 
-def _mean_std(values: list[float], fmt: str) -> str:
-    if not values:
-        return ""
-    if len(values) == 1:
-        return fmt.format(values[0])
-    return f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
-
-
 def scored_runs(out: Path, rho: float, row: str):
     """(run folder, metrics.json) of the row's runs at rho that every metric of the study scored."""
     for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
@@ -230,6 +222,7 @@ def scored_runs(out: Path, rho: float, row: str):
 def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
     """The ablation table (mean ± std over the seeds done; paired differences from base)."""
     from csacgan.experiments.downstream_report import paired_difference
+    from csacgan.experiments.report import mean_std
     lines = []
     for rho in rhos:
         runs, setups, epochs = {}, set(), set()
@@ -255,12 +248,12 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
         lines += ["| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
                   + " | training minutes | w_0 of seed 0, last epochs |", "|" + " --- |" * (len(COLUMNS) + 5)]
         for row, by_seed in runs.items():
-            cells = [_mean_std([r[k] for r in by_seed.values()], fmt) for k, (_, _, fmt) in COLUMNS.items()]
+            cells = [mean_std([r[k] for r in by_seed.values()], fmt) for k, (_, _, fmt) in COLUMNS.items()]
             method, options = rows[row]
             flat = {**{k: v for k, v in options.items() if k != "method_options"}, **options.get("method_options", {})}
             options = ", ".join([method] + [f"{k}={v}" for k, v in flat.items()])
             lines.append(f"| {row} | {options} | {len(by_seed)} | " + " | ".join(cells)
-                         + f" | {_mean_std([r['minutes'] for r in by_seed.values()], '{:.1f}')} | "
+                         + f" | {mean_std([r['minutes'] for r in by_seed.values()], '{:.1f}')} | "
                          + f"{by_seed.get(0, {}).get('w0', '')} |")
         lines.append("| real data | | | " + " | ".join(
             COLUMNS[k][2].format(real[k]) if k in real else "" for k in COLUMNS) + " | | |")

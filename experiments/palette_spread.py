@@ -69,7 +69,8 @@ def seed_summary(means: dict, runs: list[str]) -> str:
     """Mean ± std over seeds of every setting trained on more than one: a run named NAME is
     seed 0 of NAME, NAME-sK seed K. Empty when no setting has two seeds."""
     import re
-    import statistics
+
+    from csacgan.experiments.report import mean_std
     groups: dict[str, list[str]] = {}
     for run in runs:
         name = Path(run).name
@@ -79,11 +80,8 @@ def seed_summary(means: dict, runs: list[str]) -> str:
         if len(members) < 2:
             continue
         values = [{"palette spread": means[Path(r).name], **scores(r)[0]} for r in members]
-        cells = []
-        for h in ["palette spread"] + [h for h, _, _ in SUMMARY]:
-            v, fmt = [x[h] for x in values if h in x], "{:.1f}" if h == "FID" else "{:.3f}"
-            cells.append("" if not v else fmt.format(statistics.mean(v)) if len(v) == 1
-                         else f"{fmt.format(statistics.mean(v))} ± {fmt.format(statistics.stdev(v))}")
+        cells = [mean_std([x[h] for x in values if h in x], "{:.1f}" if h == "FID" else "{:.3f}")
+                 for h in ["palette spread"] + [h for h, _, _ in SUMMARY]]
         lines.append(f"| {name} | {len(members)} | " + " | ".join(cells) + " |")
     if not lines:
         return ""

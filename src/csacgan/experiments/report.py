@@ -47,13 +47,18 @@ def _read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
     return grid, runs
 
 
-def _stat(values) -> str:
-    values = [v for v in values if v is not None]
+def mean_std(values, fmt: str = "{:.3f}") -> str:
+    """"mean ± std" of the values (over seeds), the value alone when there is one, "" for none."""
+    values = list(values)
     if not values:
-        return "missing"
+        return ""
     if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+        return fmt.format(values[0])
+    return f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
+
+
+def _stat(values) -> str:
+    return mean_std(v for v in values if v is not None) or "missing"
 
 
 def _metric(run, *path):
