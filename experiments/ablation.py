@@ -97,12 +97,11 @@ def raw_sources(rows: dict) -> dict:
     run scored from its raw weights (a folder holding the source's config.json and
     log.jsonl beside that metrics.json)."""
     out = {}
-    for row, (method, options) in rows.items():
-        for source, (source_method, source_options) in rows.items():
-            if source != row and source_method == method and "g_ema" not in options \
-                    and {k: v for k, v in source_options.items() if k != "g_ema"} == options \
-                    and "g_ema" in source_options:
-                out[row] = source
+    for source, (source_method, source_options) in rows.items():
+        if "g_ema" in source_options:
+            twin = {k: v for k, v in source_options.items() if k != "g_ema"}
+            out.update({row: source for row, (method, options) in rows.items()
+                        if (method, options) == (source_method, twin)})
     return out
 
 
@@ -118,7 +117,7 @@ def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epo
     """Train (or resume) one run, then evaluate it; returns its folder. ``setting``: options
     every row of the study shares (``sampling``, ``fake_labels``), on top of the recipe's.
     ``raw_to``: a row of raw_sources whose run of this seed is this one's raw weights."""
-    from csacgan.checkpoint import CHECKPOINT, load_checkpoint
+    from csacgan.checkpoint import load_checkpoint
     from csacgan.config import TrainConfig
     from csacgan.evaluate import evaluate
     from csacgan.experiments.grid import check_same_run
@@ -127,7 +126,7 @@ def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epo
     method, options = rows[row]
     cfg = TrainConfig(out=str(run_dir), method=method, recipe=recipe, imbalance_ratio=rho, seed=seed, epochs=epochs,
                       max_steps=max_steps, data_dir=data_dir, progress=False, **options, **(setting or {}))
-    if (run_dir / CHECKPOINT).is_file():
+    if _own_run(run_dir):
         ckpt = load_checkpoint(run_dir)
         check_same_run(run_dir, cfg, ckpt["config"])  # a folder of another study or setting is refused
         if ckpt["epoch"] < epochs and (max_steps is None or ckpt["global_step"] < max_steps):
