@@ -408,6 +408,7 @@ def _cmd_downstream(args) -> None:
 
 
 def _add_evaluate(sub) -> None:
+    from .checkpoint import WEIGHTS
     from .metrics import METRICS
     p = sub.add_parser("evaluate", help="score a trained run: the paper's metrics and the field's",
                        formatter_class=_DefaultsFormatter,
@@ -425,7 +426,7 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--snapshots", action="store_true", help="instead: evaluator accuracy per class "
                    "of the generator after every epoch, written to RUN_DIR/curve.json (epochs it holds "
                    "already, scored the same way, are kept)")
-    p.add_argument("--weights", choices=["sampling", "raw"], default="sampling",
+    p.add_argument("--weights", choices=list(WEIGHTS), default="sampling",
                    help="raw: G's trained weights rather than their EMA, for a run trained with --g-ema "
                         "(written to RUN_DIR/metrics-raw.json): the same run without the EMA")
     p.add_argument("--no-progress", action="store_true")

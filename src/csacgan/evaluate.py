@@ -40,7 +40,8 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     if n_per_class < 2:
         raise ValueError(f"--n-per-class must be at least 2, got {n_per_class}")
     generator, ckpt = load_generator(run_dir, weights=weights)
-    drawn_from = "ema" if weights == "sampling" and "generator_ema" in ckpt else "raw"
+    sampling = "ema" if "generator_ema" in ckpt else "raw"  # the weights a sampler draws from
+    drawn_from = sampling if weights == "sampling" else "raw"
     cfg = TrainConfig.from_dict(ckpt["config"]).resolved()
     if data_dir is not None:
         cfg.data_dir = data_dir
@@ -54,7 +55,7 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
                       sampler=lambda lab, s: sample(generator, lab, s), progress=progress)
     path = Path(output) if output is not None else metrics_path(run_dir, weights, ckpt)
     report = json.loads(path.read_text()) if path.exists() else {}
-    scored = report.get("weights", "ema" if "generator_ema" in ckpt else "raw")  # older reports: sampling weights
+    scored = report.get("weights", sampling)  # older reports scored the sampling weights
     if (report.get("n_per_class"), report.get("seed"), scored) != (n_per_class, seed, drawn_from):
         report = {}
     report.update({"run": str(run_dir), "weights": drawn_from, "step": ckpt["global_step"], "epoch": ckpt["epoch"],
