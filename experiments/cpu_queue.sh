@@ -66,12 +66,13 @@ screen="base real classifier-tau0.25 fake-tau0.1"
 costs --rho 20 --epochs 12 --seeds 1 --rows $screen --out "$RUNS/costs-rho20" --figure "$RUNS/costs-rho20/costs.png" \
   > "$RUNS/costs-rho20.log" 2>&1
 # the levers for GANs on little data, one-seed screen on the main job (8 epochs, balanced recipe),
-# then seeds 1 and 2 of the rows the screen found ahead of base (spectral norm, LeCam, EMA) and of
-# mode seeking at 0.5 (zeros as varied as real ones); base's and mode-seeking-0.5's later seeds are
-# their EMA twins' runs scored from G's raw weights
+# then three seeds of the rows the screen found ahead of base (spectral norm, LeCam, EMA), of EMA
+# with spectral norm, and of mode seeking at 0.5 (zeros as varied as real ones); base, spectral-norm
+# and mode-seeking-0.5 are their EMA twins' runs scored from G's raw weights where not trained alone
 levers() { nice python3 experiments/ablation.py --study levers --jobs 2 --out "$RUNS/levers" "$@"; }
-levers --seeds 1 > "$RUNS/levers.log" 2>&1
-levers --seeds 3 --rows base ema spectral-norm lecam mode-seeking-0.5 ema-mode-seeking-0.5 >> "$RUNS/levers.log" 2>&1
+levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam >> "$RUNS/levers.log" 2>&1
+levers --seeds 3 --rows mode-seeking-0.5 ema-mode-seeking-0.5 >> "$RUNS/levers.log" 2>&1
+levers --seeds 1 >> "$RUNS/levers.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced --out "$RUNS/costs-class-balanced" \
   --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
