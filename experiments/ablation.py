@@ -52,6 +52,9 @@ STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is
         "mode-seeking-0.5": (CS, {"mode_seeking": 0.5}),  # at 1 the zeros are more varied than real ones
         "ema-mode-seeking-0.5": (CS, {"g_ema": 0.999, "mode_seeking": 0.5}),
         "ema-spectral-norm": (CS, {"g_ema": 0.999, "d_spectral_norm": True}),  # the two leaders together
+        # mode seeking on the default recipe (stable: spectral norm), with and without the EMA
+        "spectral-norm-mode-seeking-0.5": (CS, {"d_spectral_norm": True, "mode_seeking": 0.5}),
+        "ema-spectral-norm-mode-seeking-0.5": (CS, {"g_ema": 0.999, "d_spectral_norm": True, "mode_seeking": 0.5}),
         "combined": (CS, {"g_ema": 0.999, "lecam": 0.3, "ada_target": 0.6}),
     },
     "costs": {
@@ -90,6 +93,15 @@ REAL = {"fid_0": lambda m: m["fid"]["real"]["per_class"]["0"],
 
 def run_name(rho: float, row: str, seed: int) -> str:
     return f"r{rho:g}-{row}-s{seed}"
+
+
+def row_runs(out: Path, rho: float, row: str) -> list[Path]:
+    """The row's run folders at rho, by seed; exactly the row's (a glob for ``r190-ema-s*``
+    would also take ``r190-ema-spectral-norm-s0``)."""
+    import re
+    name = re.compile(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)")
+    runs = [(int(m.group(1)), p) for p in out.glob(f"r{rho:g}-{row}-s*") if (m := name.fullmatch(p.name))]
+    return [p for _, p in sorted(runs)]
 
 
 def raw_sources(rows: dict) -> dict:
@@ -213,10 +225,11 @@ def _format_difference(d: dict) -> str:
 
 def scored_runs(out: Path, rho: float, row: str):
     """(run folder, metrics.json) of the row's runs at rho that every metric of the study scored."""
-    for path in sorted(out.glob(f"r{rho:g}-{row}-s*/metrics.json")):
-        saved = json.loads(path.read_text())
+    for run_dir in row_runs(out, rho, row):
+        path = run_dir / "metrics.json"
+        saved = json.loads(path.read_text()) if path.is_file() else {}
         if not set(METRICS) - set(saved.get("metrics", {})):
-            yield path.parent, saved
+            yield run_dir, saved
 
 
 def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
@@ -309,7 +322,7 @@ def score_curves(out: Path, rows: dict, rhos, data_dir, jobs: int = 1) -> None:
     todo = []
     for rho in rhos:
         for row in rows:
-            for run_dir in sorted(out.glob(f"r{rho:g}-{row}-s*")):
+            for run_dir in row_runs(out, rho, row):
                 snaps = list((run_dir / "snapshots").glob("generator_epoch_*.pt"))
                 curve = run_dir / "curve.json"
                 if snaps and (not curve.is_file() or len(json.loads(curve.read_text())) < len(snaps)):
@@ -337,7 +350,7 @@ def figure(out: Path, rows: dict, rhos, path: Path) -> None:
         w_ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="uniform (1/K)")
         for j, row in enumerate(rows):
             colour, labelled = colours[j % len(colours)], False
-            for run_dir in sorted(out.glob(f"r{rho:g}-{row}-s*")):
+            for run_dir in row_runs(out, rho, row):
                 label = None if labelled else f"{row} ({rows[row][0]})"
                 if (run_dir / "curve.json").is_file():
                     curve = json.loads((run_dir / "curve.json").read_text())

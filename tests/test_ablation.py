@@ -135,5 +135,14 @@ def test_work_scores_the_raw_weights_into_the_derived_rows_folder(ablation, tmp_
 
 
 def test_every_ema_row_of_the_levers_study_scores_its_twin_without_the_ema(ablation):
-    assert ablation.raw_sources(ablation.STUDIES["levers"]) == {"base": "ema",
-                                                                "mode-seeking-0.5": "ema-mode-seeking-0.5"}
+    assert ablation.raw_sources(ablation.STUDIES["levers"]) == {
+        "base": "ema", "spectral-norm": "ema-spectral-norm", "mode-seeking-0.5": "ema-mode-seeking-0.5",
+        "spectral-norm-mode-seeking-0.5": "ema-spectral-norm-mode-seeking-0.5"}
+
+
+def test_a_rows_runs_are_its_own_not_those_of_a_row_named_after_it(ablation, tmp_path):
+    for name in ("r190-ema-s0", "r190-ema-s2", "r190-ema-s10", "r190-ema-spectral-norm-s0", "r20-ema-s1"):
+        (tmp_path / name).mkdir()
+    assert [p.name for p in ablation.row_runs(tmp_path, 190.0, "ema")] == ["r190-ema-s0", "r190-ema-s2", "r190-ema-s10"]
+    assert [p.name for p in ablation.row_runs(tmp_path, 190.0, "ema-spectral-norm")] == ["r190-ema-spectral-norm-s0"]
+    assert list(ablation.scored_runs(tmp_path, 190.0, "ema")) == []  # no metrics.json: nothing scored
