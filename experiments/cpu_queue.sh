@@ -12,7 +12,7 @@
 #   3. the costs study's one-seed screen at rho 20 (12 epochs, where the convergence study
 #      finds both ACGANs' zeros at 0.99), then the levers study's one-seed screen (EMA of G,
 #      spectral norm, LeCam, ADA, TTUR, minibatch std, mode seeking) and three seeds of its
-#      leading rows, then the costs screens at rho 190 with class-balanced
+#      leading rows, the adopted defaults on the colour folder, then the costs screens at rho 190 with class-balanced
 #      real batches and with uniform generated labels (20 epochs), each row paired with
 #      ACGAN of the same setting, then the levers' leading rows at rho 20 (one seed);
 #   4. the converged grid (ratio protocol, then drop), seed 0 of every cell and the hardest
@@ -71,14 +71,21 @@ costs --rho 20 --epochs 12 --seeds 1 --rows $screen --out "$RUNS/costs-rho20" --
 # and mode-seeking-0.5 are their EMA twins' runs scored from G's raw weights where not trained alone
 levers() { nice python3 experiments/ablation.py --study levers --jobs 2 --out "$RUNS/levers" "$@"; }
 levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam >> "$RUNS/levers.log" 2>&1
-levers --seeds 3 --rows mode-seeking-0.5 ema-mode-seeking-0.5 >> "$RUNS/levers.log" 2>&1
+# the adopted defaults (recipe stable) on the colour Fashion-MNIST folder, 3 seeds, beside the
+# rows trained with recipe balanced
+bash experiments/colour_palettes.sh "$RUNS/demo" > "$RUNS/colour-palettes.log" 2>&1
+levers --seeds 3 --rows mode-seeking-0.5 ema-mode-seeking-0.5 spectral-norm-mode-seeking-0.5 \
+  ema-spectral-norm-mode-seeking-0.5 >> "$RUNS/levers.log" 2>&1
 levers --seeds 1 >> "$RUNS/levers.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --sampling class-balanced --out "$RUNS/costs-class-balanced" \
   --figure "$RUNS/costs-class-balanced/costs.png" > "$RUNS/costs-class-balanced.log" 2>&1
 costs --rho 190 --epochs 20 --seeds 1 --rows $screen --fake-labels uniform --out "$RUNS/costs-uniform-labels" \
   --figure "$RUNS/costs-uniform-labels/costs.png" > "$RUNS/costs-uniform-labels.log" 2>&1
-# the levers on 250 zeros (rho 20): the screen's leading rows and the combination, one seed
-levers --rho 20 --seeds 1 --rows base ema spectral-norm lecam combined >> "$RUNS/levers.log" 2>&1
+# the levers on 250 zeros (rho 20): the screen's leading rows and the adopted pair, one seed
+# (base and spectral-norm scored from ema's and ema-spectral-norm's raw weights); then seeds
+# 1 and 2 of every other row at rho 190
+levers --rho 20 --seeds 1 --rows base ema spectral-norm ema-spectral-norm lecam >> "$RUNS/levers.log" 2>&1
+levers --seeds 3 >> "$RUNS/levers.log" 2>&1
 
 # the rho 20 screen's ACGAN and paper's-rule runs are the grid's level-60 seed-0 runs at 12 epochs:
 # copied in (the screen keeps its own) and resumed to 20 by the grid

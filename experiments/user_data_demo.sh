@@ -3,7 +3,8 @@
 #  1. an RGB image folder with a 1:50 rare class ("colour Fashion-MNIST", see
 #     make_colour_fashion.py: no CIFAR-10 copy can be had on the build machine);
 #  2. Fashion-MNIST (Debian package dataset-fashion-mnist) with 'Bag' made rare at rho 50.
-# Each: train, evaluate, write a balanced copy. Outputs under runs/demo/.
+# Each: train (CostSensitive-ACGAN, recipe balanced, as published), evaluate, write a balanced
+# copy. Outputs under runs/demo/.
 set -euo pipefail
 OUT=${OUT:-runs/demo}
 EPOCHS=${EPOCHS:-8}
@@ -12,7 +13,7 @@ mkdir -p "$OUT"
 
 # 1. RGB folder
 [ -f "$OUT/colour-fashion-run/samples/final.png" ] || csacgan train --dataset imagefolder --data-dir "$OUT/colour-fashion" \
-    --image-size 32 --minority Bag --epochs "$EPOCHS" --out "$OUT/colour-fashion-run" --no-progress
+    --image-size 32 --minority Bag --recipe balanced --epochs "$EPOCHS" --out "$OUT/colour-fashion-run" --no-progress
 csacgan evaluate "$OUT/colour-fashion-run" --metrics classifier_accuracy ssim_diversity fid \
     --n-per-class 250 --no-progress | tee "$OUT/colour-fashion-evaluate.txt"
 rm -rf "$OUT/colour-fashion-balanced"
@@ -20,7 +21,7 @@ csacgan augment --run "$OUT/colour-fashion-run" --out "$OUT/colour-fashion-balan
 
 # 2. Fashion-MNIST, 'Bag' (class 8) rare at rho 50, 1000 images per class
 [ -f "$OUT/fashion-run/samples/final.png" ] || csacgan train --dataset fashion-mnist --minority Bag --imbalance-ratio 50 \
-    --max-per-class 1000 --epochs "$EPOCHS" --out "$OUT/fashion-run" --no-progress
+    --max-per-class 1000 --recipe balanced --epochs "$EPOCHS" --out "$OUT/fashion-run" --no-progress
 csacgan evaluate "$OUT/fashion-run" --metrics classifier_accuracy ssim_diversity fid \
     --n-per-class 500 --no-progress | tee "$OUT/fashion-evaluate.txt"
 rm -rf "$OUT/fashion-balanced"

@@ -36,7 +36,7 @@ def test_the_ema_changes_nothing_in_training_and_its_raw_weights_are_scored_apar
     import json
 
     from csacgan.evaluate import evaluate
-    plain = train(tiny_config(tmp_path / "plain", synthetic_path, max_steps=4))
+    plain = train(tiny_config(tmp_path / "plain", synthetic_path, g_ema=0.0, max_steps=4))
     kept = train(tiny_config(tmp_path / "ema", synthetic_path, g_ema=0.9, max_steps=4))
     raw, _ = load_generator(kept, weights="raw")
     for name, value in load_generator(plain)[0].state_dict().items():  # bit for bit the run without the EMA

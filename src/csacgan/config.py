@@ -11,10 +11,17 @@ from dataclasses import asdict, dataclass, field, fields
 #   balanced: what made the minority class appear in our measurements at rho = 190:
 #             class-balanced real batches, uniform generated labels, D's L_c on real
 #             images only.
+#   stable:   the default: balanced, plus spectral normalisation of D, the lever for GANs
+#             on little data that lowered FID furthest in the levers ablation
+#             (docs/results/levers.md; an EMA of G on top of it made every metric worse).
 RECIPES = {
-    "paper": dict(sampling="uniform", fake_labels="class-prior", fake_class_loss_in_d=True),
-    "balanced": dict(sampling="class-balanced", fake_labels="uniform", fake_class_loss_in_d=False),
+    "paper": dict(sampling="uniform", fake_labels="class-prior", fake_class_loss_in_d=True, d_spectral_norm=False),
+    "balanced": dict(sampling="class-balanced", fake_labels="uniform", fake_class_loss_in_d=False,
+                     d_spectral_norm=False),
+    "stable": dict(sampling="class-balanced", fake_labels="uniform", fake_class_loss_in_d=False,
+                   d_spectral_norm=True),
 }
+DEFAULT_RECIPE = "stable"
 
 
 # Users' own data: already imbalanced, so by default kept as given.
@@ -88,7 +95,7 @@ class TrainConfig:
     # The method's own options, by its constructor's names (csacgan.methods.method_defaults):
     # cs-acgan: temperature (tau), momentum, error_source; bagan: autoencoder_epochs, ...
     method_options: dict = field(default_factory=dict)
-    recipe: str = "balanced"
+    recipe: str = DEFAULT_RECIPE
     dataset: str = "mnist"
     data_dir: str | None = None
     image_size: int | None = None        # users' folders, arrays, CIFAR-10: resize to 28, 32 or 64
@@ -122,7 +129,8 @@ class TrainConfig:
     lr_d: float | None = None            # TTUR (Heusel et al. 2017): D's and G's own rates; None: lr
     lr_g: float | None = None
     g_ema: float = 0.0                   # decay of an EMA of G's weights used for sampling; 0: none
-    d_spectral_norm: bool = False        # spectral normalisation of D's layers (Miyato et al. 2018)
+    d_spectral_norm: bool | None = None  # spectral normalisation of D's layers (Miyato et al. 2018);
+                                         # None: the recipe's
     d_minibatch_std: int = 0             # group size of D's minibatch standard deviation (Karras et al. 2018); 0: none
     mode_seeking: float = 0.0            # weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019); 0: none
     lecam: float = 0.0                   # LeCam regularisation weight (Tseng et al. 2021); 0: none

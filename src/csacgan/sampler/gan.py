@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import TrainConfig
+from ..config import DEFAULT_RECIPE, TrainConfig
 from ..data.arrays import image_set_from_arrays
 from ..generate import sample
 from .base import ImageOverSampler
@@ -24,7 +24,7 @@ class _GANSampler(ImageOverSampler):
     _method = "cs-acgan"
     _needs_network_size = True
 
-    def __init__(self, sampling_strategy="auto", epochs=3, recipe="balanced", batch_size=64,
+    def __init__(self, sampling_strategy="auto", epochs=3, recipe=DEFAULT_RECIPE, batch_size=64,
                  random_state=None, device="auto", work_dir=None, max_steps=None,
                  g_channels=None, d_channels=None, progress=False, run_dir=None):
         self.sampling_strategy = sampling_strategy
