@@ -74,7 +74,7 @@ def machine() -> dict:
 
 def config(tmp: Path, **overrides) -> TrainConfig:
     # recipe balanced: the step's machinery is compared on the networks it was built for; what
-    # the default recipe's spectral norm in D costs is timed apart (recipe_pair)
+    # the default recipe's EMA of G costs is timed apart (recipe_pair)
     values = dict(out=str(tmp / "run"), imbalance_ratio=190.0, progress=False, device="auto", recipe="balanced")
     values.update(overrides)
     return TrainConfig(**values).resolved()
@@ -491,7 +491,7 @@ def headline_pair(tmp: Path | None = None) -> dict:
 
 
 def recipe_pair() -> dict:
-    """The default recipe's step (stable: balanced with D's spectral norm) against recipe
+    """The default recipe's step (stable: balanced with an EMA of G's weights) against recipe
     balanced's, interleaved as the headline pair is: what the lever costs."""
     with tempfile.TemporaryDirectory() as scratch:
         pair = {"recipe balanced": ours(Path(scratch) / "balanced", precision="bf16"),

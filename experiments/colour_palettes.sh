@@ -2,7 +2,7 @@
 # What keeps a generator's colours apart on an RGB folder? Colour Fashion-MNIST (every
 # garment a random colour; 'Bag' rare at 1:50), CostSensitive-ACGAN with recipe balanced
 # (8 epochs, seed 0) and one lever or method change per row, then the defaults (recipe
-# stable: balanced with D's spectral norm) and BAGAN with mode seeking
+# stable: balanced, images drawn from an EMA of G) and BAGAN with mode seeking
 # on them, each scored by `csacgan evaluate` and by experiments/palette_spread.py (the
 # spread of the garments' hues). Two runs at a time, one thread each; finished rows are
 # skipped. Every row but the stable ones names its recipe (balanced), as it was trained.

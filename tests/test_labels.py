@@ -38,18 +38,18 @@ def test_recipes_choose_the_distribution_and_an_explicit_option_wins():
     assert TrainConfig(recipe="paper", fake_labels="uniform").resolved().fake_labels == "uniform"
 
 
-def test_the_default_recipe_adds_spectral_norm_and_the_others_leave_the_levers_off():
+def test_the_default_recipe_adds_the_ema_of_g_and_the_others_leave_it_off():
     default = TrainConfig().resolved()
-    assert (default.recipe, default.g_ema, default.d_spectral_norm) == ("stable", 0.0, True)
+    assert (default.recipe, default.g_ema, default.d_spectral_norm) == ("stable", 0.999, False)
     assert (default.sampling, default.fake_labels, default.fake_class_loss_in_d) == ("class-balanced", "uniform", False)
     for recipe in ("balanced", "paper"):  # the paper as written; balanced as its published studies ran
         cfg = TrainConfig(recipe=recipe).resolved()
         assert (cfg.g_ema, cfg.d_spectral_norm) == (0.0, False)
-    chosen = TrainConfig(g_ema=0.999, d_spectral_norm=False).resolved()
-    assert (chosen.g_ema, chosen.d_spectral_norm) == (0.999, False)  # an explicit option wins
-    # a config.json written before spectral norm followed the recipe lacks nothing it needs
+    chosen = TrainConfig(g_ema=0.0, d_spectral_norm=True).resolved()
+    assert (chosen.g_ema, chosen.d_spectral_norm) == (0.0, True)  # an explicit option wins
+    # a config.json written before the EMA followed the recipe lacks nothing it needs
     old = TrainConfig(recipe="balanced").resolved().to_dict()
-    del old["d_spectral_norm"]
+    del old["g_ema"]
     assert TrainConfig.from_dict(old).resolved() == TrainConfig(recipe="balanced").resolved()
 
 

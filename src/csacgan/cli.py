@@ -128,8 +128,8 @@ def _add_train(sub) -> None:
     p.add_argument("--recipe", choices=list(RECIPES), default=d.recipe,
                    help="paper: the paper as written (uniform real batches, class loss on real and "
                         "fake in D); balanced: class-balanced real batches, D's class loss on real "
-                        "images only (draws the minority at rho 190); stable (default): balanced with "
-                        "spectral norm in D. Explicit options below win.")
+                        "images only (draws the minority at rho 190); stable (default): balanced, images "
+                        "drawn from an EMA of G's weights. Explicit options below win.")
     g = p.add_argument_group("data and imbalance")
     g.add_argument("--dataset", choices=list(DATASETS), default=d.dataset,
                    help="imagefolder: --data-dir DIR with one sub-folder of images per class (grayscale "
@@ -187,10 +187,10 @@ def _add_train(sub) -> None:
     lv.add_argument("--lr-g", type=_option("lr_g"), help="G's learning rate (TTUR; default --lr)")
     lv.add_argument("--g-ema", type=_option("g_ema"), default=d.g_ema, metavar="DECAY",
                     help="keep an exponential moving average of G's weights (e.g. 0.999) and draw every "
-                         "sample, snapshot, generate, evaluate and augment image from it; 0: none")
+                         "sample, snapshot, generate, evaluate and augment image from it; 0: none "
+                         "(default: from --recipe: 0.999 with stable, 0 with balanced and paper)")
     lv.add_argument("--d-spectral-norm", type=_bool, default=d.d_spectral_norm,
-                    help="spectral normalisation of every layer of D (Miyato et al. 2018; default: from "
-                         "--recipe: true with stable, false with balanced and paper)")
+                    help="spectral normalisation of every layer of D (Miyato et al. 2018)")
     lv.add_argument("--d-minibatch-std", type=_option("d_minibatch_std"), default=d.d_minibatch_std,
                     metavar="GROUP", help="minibatch standard deviation in D (Karras et al. 2018) over groups "
                     "of GROUP images, e.g. 4, so that D sees how varied a batch is; 0: none")

@@ -48,7 +48,7 @@ VALIDATION = 0.1
 # images: 30 epochs (3800 steps).
 GAN_EPOCHS = {"paper": 8, "deepsmote": 30, "given": 8}
 AUTOENCODER_EPOCHS = 10
-# The GANs' recipe: class-balanced real batches without D's spectral norm,
+# The GANs' recipe: class-balanced real batches, images from G's own weights (no EMA),
 # the recipe the published downstream study was measured with (its GAN runs resume under it)
 GAN_RECIPE = "balanced"
 
