@@ -42,8 +42,11 @@ for seed in 0 1 2; do
   row bagan-ms0.5-stable$suffix --method bagan --mode-seeking 0.5 --seed $seed
   wait
 done
-rows="base ema ttur d-dropout0 mbstd ms0.2 ms0.5 ms1 sn-ms1 bagan bagan-ms0.5 stable bagan-ms0.5-stable"
+# CostSensitive-ACGAN with mode seeking 0.5 on the defaults: does the EMA keep its FID?
+row ms0.5-stable --mode-seeking 0.5 & row ms0.5-stable-s1 --mode-seeking 0.5 --seed 1; wait
+row ms0.5-stable-s2 --mode-seeking 0.5 --seed 2
+rows="base ema ttur d-dropout0 mbstd ms0.2 ms0.5 ms1 sn-ms1 bagan bagan-ms0.5 stable bagan-ms0.5-stable ms0.5-stable"
 seeds="base-s1 base-s2 ms1-s1 ms1-s2 bagan-ms0.5-s1 bagan-ms0.5-s2 stable-s1 stable-s2 bagan-ms0.5-stable-s1
-       bagan-ms0.5-stable-s2"
+       bagan-ms0.5-stable-s2 ms0.5-stable-s1 ms0.5-stable-s2"
 nice python experiments/palette_spread.py "$OUT/colour-fashion" $(for r in $rows $seeds; do echo "$OUT/cf-$r"; done) \
   --show-class Bag --figure docs/images/colour-fashion-palettes.png --figure-runs $(for r in $rows; do echo "cf-$r"; done) | tee "$OUT/palettes.md"
