@@ -89,10 +89,9 @@ class Trainer:
         cfg.batch_size = min(cfg.batch_size, len(indices))
         if self.data.image_shape[0] == 3 and cfg.method != "bagan" and not cfg.mode_seeking and world.main:
             print("csacgan: on colour images the ACGAN generators tend to draw each class in one palette (the "
-                  "colour Fashion-MNIST folder: hue spread 0.05 against real images' 0.94 on the default recipe, 3 "
-                  "seeds); where colours "
-                  "vary within a class, --method bagan --mode-seeking 0.5 keeps them apart (docs/your-data.md, "
-                  "'What keeps the palettes apart')", file=sys.stderr)
+                  "colour Fashion-MNIST folder: hue spread 0.05 against real images' 0.94 on the default recipe, "
+                  "3 seeds); where colours vary within a class, --method bagan --mode-seeking 0.5 keeps them apart "
+                  "(docs/your-data.md, 'What keeps the palettes apart')", file=sys.stderr)
         if cfg.batch_size % world.size:
             raise ValueError(f"--batch-size {cfg.batch_size} is not a multiple of the {world.size} processes: "
                              f"every rank takes an equal share of each batch")
