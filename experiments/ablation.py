@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import time
@@ -95,7 +96,6 @@ def run_name(rho: float, row: str, seed: int) -> str:
 def row_runs(out: Path, rho: float, row: str) -> list[Path]:
     """The row's run folders at rho, by seed; exactly the row's (a glob for ``r190-ema-s*``
     would also take ``r190-ema-spectral-norm-s0``)."""
-    import re
     name = re.compile(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)")
     runs = [(int(m.group(1)), p) for p in out.glob(f"r{rho:g}-{row}-s*") if (m := name.fullmatch(p.name))]
     return [p for _, p in sorted(runs)]
