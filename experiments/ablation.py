@@ -229,25 +229,61 @@ def scored_runs(out: Path, rho: float, row: str):
             yield run_dir, saved
 
 
-def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
-    """The ablation table (mean ± std over the seeds done; paired differences from base)."""
+def run_record(run_dir: Path, saved: dict) -> dict:
+    """What the table and the figure read of one scored run: its metrics and real data's,
+    training minutes, the epoch scored, its setting, w_0 after each epoch and the late '0'
+    accuracy of its snapshots. Small enough to keep beside the published page, so that the
+    page can be regenerated once the run folders are gone."""
+    log = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
+    return {"values": {k: get(saved["metrics"]) for k, (_, get, _) in COLUMNS.items()},
+            "real": {k: get(saved["metrics"]) for k, get in REAL.items()},
+            "minutes": sum(r["seconds"] for r in log) / 60, "epoch": saved["epoch"],
+            "setting": list(_setting(run_dir)), "w0": [r["class_costs"][0] for r in log if "class_costs" in r],
+            "late_acc_0": late_accuracy(run_dir)}
+
+
+def row_records(out: Path, rho: float, row: str, archive: dict | None = None) -> dict[int, dict]:
+    """{seed: run_record} of the row's scored runs at rho: those on disk (copied into
+    ``archive``, a {run name: record} dict, when one is given), then the archive's records
+    of runs no longer on disk."""
+    records = {}
+    for run_dir, saved in scored_runs(out, rho, row):
+        records[int(run_dir.name.rsplit("-s", 1)[1])] = record = run_record(run_dir, saved)
+        if archive is not None:
+            archive[run_dir.name] = record
+    name = re.compile(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)")
+    for key, record in (archive or {}).items():
+        if (m := name.fullmatch(key)) and int(m.group(1)) not in records:
+            records[int(m.group(1))] = record
+    return dict(sorted(records.items()))
+
+
+def load_archive(path: Path | None) -> dict | None:
+    return None if path is None else json.loads(path.read_text()) if path.is_file() else {}
+
+
+def save_archive(path: Path | None, archive: dict | None) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(sorted(archive.items())), indent=1) + "\n")
+
+
+def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None = None) -> str:
+    """The ablation table (mean ± std over the seeds done; paired differences from base),
+    from the runs on disk and, for runs no longer there, ``archive``'s records."""
     from csacgan.experiments.downstream_report import paired_difference
     from csacgan.experiments.report import mean_std
     lines = []
     for rho in rhos:
-        runs, setups, epochs = {}, set(), set()
+        runs, setups, epochs, real = {}, set(), set(), {}
         for row in rows:
-            for run_dir, m in scored_runs(out, rho, row):
-                seed = int(run_dir.name.rsplit("-s", 1)[1])
-                log = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
-                costs = [r["class_costs"][0] for r in log if "class_costs" in r]
+            for seed, record in row_records(out, rho, row, archive).items():
                 runs.setdefault(row, {})[seed] = dict(
-                    {k: get(m["metrics"]) for k, (_, get, _) in COLUMNS.items()},
-                    minutes=sum(r["seconds"] for r in log) / 60, epoch=m["epoch"],
-                    w0=" / ".join(f"{c:.2f}" for c in costs[-8:]))
-                real = {k: get(m["metrics"]) for k, get in REAL.items()}
-                setups.add(_setting(run_dir))
-                epochs.add(m["epoch"])
+                    record["values"], minutes=record["minutes"], epoch=record["epoch"],
+                    late=record["late_acc_0"], w0=" / ".join(f"{c:.2f}" for c in record["w0"][-8:]))
+                real = record["real"]
+                setups.add(tuple(record["setting"]))
+                epochs.add(record["epoch"])
         if not runs:
             continue
         lines += [f"### rho {rho:g}", ""]
@@ -279,8 +315,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None) -> str:
                 d = paired_difference([by_seed[s][k] for s in paired], [base[s][k] for s in paired])
                 parts.append(f"{COLUMNS[k][0]} {_format_difference(d)}")
             diffs.append(f"- {row} - base ({len(paired)} paired seeds): " + "; ".join(parts))
-            window = [(late_accuracy(out / run_name(rho, row, s)), late_accuracy(out / run_name(rho, "base", s)))
-                      for s in paired]
+            window = [(by_seed[s]["late"], base[s]["late"]) for s in paired]
             if None not in (x for pair in window for x in pair):
                 d = paired_difference([a for a, _ in window], [b for _, b in window])
                 diffs.append(f"  - '0' accuracy over the last {LATE_EPOCHS} epochs' snapshots ({CURVE_PER_CLASS} images "
@@ -373,7 +408,7 @@ def figure(out: Path, rows: dict, rhos, path: Path) -> None:
 FIGURE_KEYS = ("fid_0", "ssim_0", "recall_0", "coverage_0", "fid_all", "precision_0")
 
 
-def metrics_figure(out: Path, rows: dict, rhos, path: Path) -> None:
+def metrics_figure(out: Path, rows: dict, rhos, path: Path, archive: dict | None = None) -> None:
     """Per rho, a panel per metric: every seed's value of every row (a dot each, the mean
     a bar across) beside real data's value (dashed): where the levers move the minority's
     fidelity and diversity, and how far each row is from real."""
@@ -388,9 +423,9 @@ def metrics_figure(out: Path, rows: dict, rhos, path: Path) -> None:
             real = None
             for i, row in enumerate(rows):
                 values = []
-                for _, m in scored_runs(out, rho, row):
-                    values.append(get(m["metrics"]))
-                    real = REAL[key](m["metrics"]) if key in REAL else real
+                for record in row_records(out, rho, row, archive).values():
+                    values.append(record["values"][key])
+                    real = record["real"].get(key, real)
                 if values:
                     ax.plot(i, statistics.mean(values), "_", color="steelblue", ms=20, mew=2.5)
                     ax.plot([i] * len(values), values, "o", color="navy", ms=4)
@@ -425,6 +460,9 @@ def main() -> None:
     p.add_argument("--data-dir", default=os.environ.get("CSACGAN_DATA_DIR"))
     p.add_argument("--report", type=Path, metavar="PAGE", nargs="?", const=Path("-"),
                    help="only print the table (and write it between PAGE's table markers)")
+    p.add_argument("--archive", type=Path, metavar="JSON",
+                   help="the scored runs' records kept beside the page: the runs on disk are added to it, and "
+                        "the table and the levers figure also read its runs that are no longer on disk")
     p.add_argument("--figure", type=Path, metavar="PNG",
                    help="costs: also score every run's per-epoch snapshots and draw '0' accuracy and w_0 per "
                         "epoch; levers: draw each row's metrics beside real data's")
@@ -440,12 +478,14 @@ def main() -> None:
     if args.report is None:
         run_ablation(out, rows, recipe, args.rho, args.seeds, args.epochs, args.jobs, args.data_dir,
                      args.max_steps, args.n_per_class, setting)
+    archive = load_archive(args.archive)
     if args.figure is not None and args.study == "levers":  # every row draws '0's at 0.99 or more
-        metrics_figure(out, rows, args.rho, args.figure)
+        metrics_figure(out, rows, args.rho, args.figure, archive)
     elif args.figure is not None:
         score_curves(out, rows, args.rho, args.data_dir, args.jobs)
         figure(out, rows, args.rho, args.figure)
-    print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report))
+    print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report, archive))
+    save_archive(args.archive, archive)
 
 
 if __name__ == "__main__":

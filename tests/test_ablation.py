@@ -145,3 +145,27 @@ def test_a_rows_runs_are_its_own_not_those_of_a_row_named_after_it(ablation, tmp
     assert [p.name for p in ablation.row_runs(tmp_path, 190.0, "ema")] == ["r190-ema-s0", "r190-ema-s2", "r190-ema-s10"]
     assert [p.name for p in ablation.row_runs(tmp_path, 190.0, "ema-spectral-norm")] == ["r190-ema-spectral-norm-s0"]
     assert list(ablation.scored_runs(tmp_path, 190.0, "ema")) == []  # no metrics.json: nothing scored
+
+
+def test_the_archive_regenerates_the_table_once_the_run_folders_are_gone(ablation, tmp_path):
+    import shutil
+    rows = {"base": ("acgan", {}), "real": ("cs-acgan", {})}
+    runs = tmp_path / "runs"
+    for s in range(3):
+        _run(runs, "base", s, [0.2, 0.5, 0.8][s], 40.0)
+        _run(runs, "real", s, [0.3, 0.7, 0.7][s], 30.0 + s, costs=[0.2, 0.15])
+    _run(runs, "real-tau", 0, 0.9, 20.0)  # a row named after another's is not the other's
+    path = tmp_path / "page" / "runs.json"
+    archive = ablation.load_archive(path)
+    assert archive == {}
+    text = ablation.report(runs, rows, [190.0], None, archive)
+    ablation.save_archive(path, archive)
+    assert sorted(json.loads(path.read_text())) == [f"r190-{r}-s{s}" for r in ("base", "real") for s in range(3)]
+    shutil.rmtree(runs / "r190-real-s1")  # one folder lost: its record stands in
+    assert ablation.report(runs, rows, [190.0], None, ablation.load_archive(path)) == text
+    shutil.rmtree(runs)  # every folder lost
+    assert ablation.report(runs, rows, [190.0], None, ablation.load_archive(path)) == text
+    assert ablation.report(runs, rows, [190.0], None) == ""  # without the archive nothing is left
+    figure = tmp_path / "levers.png"
+    ablation.metrics_figure(runs, rows, [190.0], figure, ablation.load_archive(path))
+    assert figure.stat().st_size > 10_000
