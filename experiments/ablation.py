@@ -322,7 +322,9 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
                              f"per class each): {_format_difference(d)}")
         lines += diffs + ([""] if diffs else [])
     text = "\n".join(lines)
-    if page is not None and page.is_file():
+    if page is not None and not text:  # no run on disk or in the archive: the published table stays
+        print(f"no scored run in {out}: {page} left as it is")
+    elif page is not None and page.is_file():
         start, end = "<!-- table -->", "<!-- /table -->"
         old = page.read_text()
         if start in old and end in old:

@@ -169,3 +169,13 @@ def test_the_archive_regenerates_the_table_once_the_run_folders_are_gone(ablatio
     figure = tmp_path / "levers.png"
     ablation.metrics_figure(runs, rows, [190.0], figure, ablation.load_archive(path))
     assert figure.stat().st_size > 10_000
+
+
+def test_a_report_with_no_runs_leaves_the_published_table_alone(ablation, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("head\n<!-- table -->\n| published |\n<!-- /table -->\ntail\n")
+    assert ablation.report(tmp_path / "gone", {"base": ("acgan", {})}, [190.0], page) == ""
+    assert "| published |" in page.read_text()
+    _run(tmp_path / "runs", "base", 0, 0.5, 40.0)
+    ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], page)
+    assert "| published |" not in page.read_text() and "| base | acgan | 1 |" in page.read_text()
