@@ -215,6 +215,16 @@ def _setting(run_dir: Path) -> tuple:
     return cfg.sampling, cfg.fake_labels
 
 
+def _machine(run_dir: Path) -> str | None:
+    """The processor (or accelerator) the run trained on, as its config.json recorded it."""
+    path = run_dir / "config.json"
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    environment = saved.get("environment", {})
+    return environment.get("gpu") if str(saved.get("device", "")).startswith("cuda") else environment.get("cpu")
+
+
 def _format_difference(d: dict) -> str:
     p = "" if d["p"] is None else f", p {d['p']:.2g}"
     return f"{d['mean']:+.3f} ± {d['std']:.3f} ({d['wins']}/{d['n']} above{p})"
@@ -238,7 +248,7 @@ def run_record(run_dir: Path, saved: dict) -> dict:
     return {"values": {k: get(saved["metrics"]) for k, (_, get, _) in COLUMNS.items()},
             "real": {k: get(saved["metrics"]) for k, get in REAL.items()},
             "minutes": sum(r["seconds"] for r in log) / 60, "epoch": saved["epoch"],
-            "setting": list(_setting(run_dir)), "w0": [r["class_costs"][0] for r in log if "class_costs" in r],
+            "setting": list(_setting(run_dir)), "machine": _machine(run_dir), "w0": [r["class_costs"][0] for r in log if "class_costs" in r],
             "late_acc_0": late_accuracy(run_dir)}
 
 
@@ -275,7 +285,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
     from csacgan.experiments.report import mean_std
     lines = []
     for rho in rhos:
-        runs, setups, epochs, real = {}, set(), set(), {}
+        runs, setups, epochs, real, machines = {}, set(), set(), {}, set()
         for row in rows:
             for seed, record in row_records(out, rho, row, archive).items():
                 runs.setdefault(row, {})[seed] = dict(
@@ -284,9 +294,12 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
                 real = record["real"]
                 setups.add(tuple(record["setting"]))
                 epochs.add(record["epoch"])
+                machines.add(record.get("machine"))
         if not runs:
             continue
         lines += [f"### rho {rho:g}", ""]
+        if machines - {None}:
+            lines += ["Trained on: " + "; ".join(sorted(machines - {None})) + ".", ""]
         if len(setups) == 1 and None not in next(iter(setups)):
             sampling, fake_labels = next(iter(setups))
             lines += [f"Real batches {sampling}, generated labels {fake_labels}; scored after epoch "

@@ -91,6 +91,8 @@ def test_a_run_folder_of_another_setting_is_refused_not_resumed(ablation, tmp_pa
     run = train(tiny_config(tmp_path, synthetic_path, out=str(tmp_path / "r190-base-s0"), method="acgan",
                             recipe="paper", max_steps=2))
     assert ablation._setting(run) == ("uniform", "class-prior")  # the paper recipe's, as the report states them
+    from csacgan.runtime import cpu_model
+    assert ablation._machine(run) == cpu_model()  # where it trained, as the report states it
     rows = {"base": ("acgan", tiny)}
     with pytest.raises(ValueError, match="sampling: 'uniform', planned 'class-balanced'"):
         ablation.work(str(tmp_path), rows, "paper", 190.0, "base", 0, 1, str(synthetic_path), max_steps=2,
