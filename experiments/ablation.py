@@ -248,7 +248,8 @@ def run_record(run_dir: Path, saved: dict) -> dict:
     return {"values": {k: get(saved["metrics"]) for k, (_, get, _) in COLUMNS.items()},
             "real": {k: get(saved["metrics"]) for k, get in REAL.items()},
             "minutes": sum(r["seconds"] for r in log) / 60, "epoch": saved["epoch"],
-            "setting": list(_setting(run_dir)), "machine": _machine(run_dir), "w0": [r["class_costs"][0] for r in log if "class_costs" in r],
+            "setting": list(_setting(run_dir)), "machine": _machine(run_dir),
+            "evaluator_accuracy": saved.get("evaluator", {}).get("test_accuracy"), "w0": [r["class_costs"][0] for r in log if "class_costs" in r],
             "late_acc_0": late_accuracy(run_dir)}
 
 
@@ -285,7 +286,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
     from csacgan.experiments.report import mean_std
     lines = []
     for rho in rhos:
-        runs, setups, epochs, real, machines = {}, set(), set(), {}, set()
+        runs, setups, epochs, real, machines, evaluators = {}, set(), set(), {}, set(), set()
         for row in rows:
             for seed, record in row_records(out, rho, row, archive).items():
                 runs.setdefault(row, {})[seed] = dict(
@@ -295,11 +296,13 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
                 setups.add(tuple(record["setting"]))
                 epochs.add(record["epoch"])
                 machines.add(record.get("machine"))
+                evaluators.add(record.get("evaluator_accuracy"))
         if not runs:
             continue
         lines += [f"### rho {rho:g}", ""]
-        if machines - {None}:
-            lines += ["Trained on: " + "; ".join(sorted(machines - {None})) + ".", ""]
+        if machines - {None}:  # the evaluator is trained where it is first needed: its weights differ too
+            lines += ["Trained on: " + "; ".join(sorted(machines - {None})) + "; the evaluator's real test accuracy "
+                      + " / ".join(f"{a:.2%}" for a in sorted(evaluators - {None})) + ".", ""]
         if len(setups) == 1 and None not in next(iter(setups)):
             sampling, fake_labels = next(iter(setups))
             lines += [f"Real batches {sampling}, generated labels {fake_labels}; scored after epoch "
