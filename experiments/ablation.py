@@ -279,10 +279,33 @@ def save_archive(path: Path | None, archive: dict | None) -> None:
         path.write_text(json.dumps(dict(sorted(archive.items())), indent=1) + "\n")
 
 
-def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None = None) -> str:
-    """The ablation table (mean ± std over the seeds done; paired differences from base),
-    from the runs on disk and, for runs no longer there, ``archive``'s records."""
+def _differences(runs: dict, baseline: str, skip: set) -> list[str]:
+    """One line per row (not in ``skip``) run on at least 2 of the baseline's seeds: its
+    paired differences from the baseline, seed by seed."""
     from csacgan.experiments.downstream_report import paired_difference
+    base, diffs = runs.get(baseline, {}), []
+    for row, by_seed in runs.items():
+        paired = sorted(set(base) & set(by_seed))
+        if row in skip or len(paired) < 2:
+            continue
+        parts = []
+        for k in DIFF_KEYS:
+            d = paired_difference([by_seed[s][k] for s in paired], [base[s][k] for s in paired])
+            parts.append(f"{COLUMNS[k][0]} {_format_difference(d)}")
+        diffs.append(f"- {row} - {baseline} ({len(paired)} paired seeds): " + "; ".join(parts))
+        window = [(by_seed[s]["late"], base[s]["late"]) for s in paired]
+        if None not in (x for pair in window for x in pair):
+            d = paired_difference([a for a, _ in window], [b for _, b in window])
+            diffs.append(f"  - '0' accuracy over the last {LATE_EPOCHS} epochs' snapshots ({CURVE_PER_CLASS} images "
+                         f"per class each): {_format_difference(d)}")
+    return diffs
+
+
+def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None = None,
+           baselines=("base",)) -> str:
+    """The ablation table (mean ± std over the seeds done; every row's paired differences
+    from each of ``baselines`` but the baselines before it), from the runs on disk and, for
+    runs no longer there, ``archive``'s records."""
     from csacgan.experiments.report import mean_std
     lines = []
     for rho in rhos:
@@ -320,22 +343,9 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
         lines.append("| real data | | | " + " | ".join(
             COLUMNS[k][2].format(real[k]) if k in real else "" for k in COLUMNS) + " | | |")
         lines.append("")
-        base = runs.get("base", {})
         diffs = []
-        for row, by_seed in runs.items():
-            paired = sorted(set(base) & set(by_seed))
-            if row == "base" or len(paired) < 2:
-                continue
-            parts = []
-            for k in DIFF_KEYS:
-                d = paired_difference([by_seed[s][k] for s in paired], [base[s][k] for s in paired])
-                parts.append(f"{COLUMNS[k][0]} {_format_difference(d)}")
-            diffs.append(f"- {row} - base ({len(paired)} paired seeds): " + "; ".join(parts))
-            window = [(by_seed[s]["late"], base[s]["late"]) for s in paired]
-            if None not in (x for pair in window for x in pair):
-                d = paired_difference([a for a, _ in window], [b for _, b in window])
-                diffs.append(f"  - '0' accuracy over the last {LATE_EPOCHS} epochs' snapshots ({CURVE_PER_CLASS} images "
-                             f"per class each): {_format_difference(d)}")
+        for i, baseline in enumerate(baselines):
+            diffs += _differences(runs, baseline, set(baselines[:i + 1]))
         lines += diffs + ([""] if diffs else [])
     text = "\n".join(lines)
     if page is not None and not text:  # no run on disk or in the archive: the published table stays
@@ -478,6 +488,8 @@ def main() -> None:
     p.add_argument("--data-dir", default=os.environ.get("CSACGAN_DATA_DIR"))
     p.add_argument("--report", type=Path, metavar="PAGE", nargs="?", const=Path("-"),
                    help="only print the table (and write it between PAGE's table markers)")
+    p.add_argument("--baseline", nargs="+", default=["base"], metavar="ROW",
+                   help="the rows every other row is paired with in the report, seed by seed")
     p.add_argument("--archive", type=Path, metavar="JSON",
                    help="the scored runs' records kept beside the page: the runs on disk are added to it, and "
                         "the table and the levers figure also read its runs that are no longer on disk")
@@ -502,7 +514,8 @@ def main() -> None:
     elif args.figure is not None:
         score_curves(out, rows, args.rho, args.data_dir, args.jobs)
         figure(out, rows, args.rho, args.figure)
-    print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report, archive))
+    print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report, archive,
+                 args.baseline))
     save_archive(args.archive, archive)
 
 

@@ -55,6 +55,9 @@ def test_the_report_pairs_each_row_with_base_seed_by_seed(ablation, tmp_path):
     assert "0.20 / 0.15" in text  # w_0 of seed 0's last epochs
     # the curves' '0' accuracy is acc0 / 2 and acc0 at epochs 1 and 2: a mean of 0.75 acc0
     assert "over the last 3 epochs' snapshots (200 images per class each): +0.050 ± 0.115 (2/3 above, p 0.53)" in text
+    text = ablation.report(tmp_path, {**rows, "ema": ("cs-acgan", {"g_ema": 0.999})}, [190.0], None,
+                           baselines=("base", "real"))
+    assert "- real - base" in text and "- base - real" not in text  # each pair once
 
 
 def test_paired_difference_needs_spread_for_a_p_value():
