@@ -8,10 +8,11 @@
 #      on 3 seeds (4 rows from 2 trained runs per seed: base and mode-seeking-0.5 are ema's
 #      and ema-mode-seeking-0.5's raw weights);
 #   2. the costs screens at rho 190 with class-balanced real batches and with uniform
-#      generated labels (20 epochs, one seed), each row paired with ACGAN of the same setting;
-#   3. the levers' leading rows at rho 20 (one seed), then seeds 1 and 2 of every levers row;
-#   4. the converged grid (ratio protocol, then drop);
-#   5. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
+#      generated labels (20 epochs, one seed), each row paired with ACGAN of the same setting,
+#      the levers' leading rows at rho 20 (one seed) between the two, then seeds 0-2 of every
+#      levers row at rho 190;
+#   3. the converged grid (ratio protocol, then drop);
+#   4. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
 set -euo pipefail
 RUNS=${1:-$HOME/csacgan-runs}
@@ -29,13 +30,14 @@ levers() {
 levers --seeds 3 --rows base ema mode-seeking-0.5 ema-mode-seeking-0.5
 costs() { nice python3 experiments/ablation.py --study costs --recipe paper --jobs 2 "$@"; }
 screen="base real classifier-tau0.25 fake-tau0.1"
-for setting in "class-balanced --sampling class-balanced" "uniform-labels --fake-labels uniform"; do
-  read -r name options <<< "$setting"
-  # shellcheck disable=SC2086
-  costs --rho 190 --epochs 20 --seeds 1 --rows $screen $options --out "$RUNS/costs-$name" \
+screens() {  # the screen under one setting: NAME OPTIONS...
+  local name=$1; shift
+  costs --rho 190 --epochs 20 --seeds 1 --rows $screen "$@" --out "$RUNS/costs-$name" \
     --archive "docs/results/costs/runs-$name.json" --figure "$RUNS/costs-$name/costs.png" > "$RUNS/costs-$name.log" 2>&1
-done
+}
+screens class-balanced --sampling class-balanced
 levers --rho 20 --seeds 1 --rows base ema spectral-norm ema-spectral-norm lecam
+screens uniform-labels --fake-labels uniform
 levers --seeds 3
 run() { nice csacgan "$@" --no-progress; }
 run reproduce --profile converged --protocol ratio --out "$RUNS/converged-ratio" --jobs 2 > "$RUNS/converged-ratio.log" 2>&1
