@@ -6,7 +6,8 @@
 # Both studies run at once, JOBS runs each (one GPU, one CPU thread per run), for at most
 # LIMIT seconds; every run's metrics.json, log.jsonl and config.json come back in
 # $OUT/ablation-*.tgz (with each run's per-epoch curve.json) and the tables and figures in
-# $OUT/ablation-*.md and .png. First, here,
+# $OUT/ablation-*.md and .png, and every scored run's record in $OUT/ablation-*-runs.json
+# (what --archive reads: the page's table regenerates from it). First, here,
 # `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then call
 # the device tool with carry [".mnist"] and the command
 #   bash experiments/gpu_ablation.sh [LIMIT] [JOBS]
@@ -25,7 +26,7 @@ timeout "$left" python3 experiments/ablation.py --study levers --epochs 8 --seed
 wait
 for study in costs levers; do
   python3 experiments/ablation.py --study "$study" --out "gpu-runs/ablation-$study" --report \
-    --figure "$OUT/ablation-$study.png" > "$OUT/ablation-$study.md" 2>&1
+    --archive "$OUT/ablation-$study-runs.json" --figure "$OUT/ablation-$study.png" > "$OUT/ablation-$study.md" 2>&1
   tar czf "$OUT/ablation-$study.tgz" gpu-runs/ablation-$study/*/metrics.json gpu-runs/ablation-$study/*/log.jsonl \
     gpu-runs/ablation-$study/*/config.json gpu-runs/ablation-$study/*/curve.json 2>/dev/null
 done
