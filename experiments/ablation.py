@@ -302,10 +302,11 @@ def _differences(runs: dict, baseline: str, skip: set) -> list[str]:
 
 
 def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None = None,
-           baselines=("base",)) -> str:
+           baselines=("base",), marker: str = "table") -> str:
     """The ablation table (mean ± std over the seeds done; every row's paired differences
     from each of ``baselines`` but the baselines before it), from the runs on disk and, for
-    runs no longer there, ``archive``'s records."""
+    runs no longer there, ``archive``'s records; written into ``page`` between its
+    ``<!-- MARKER -->`` and ``<!-- /MARKER -->`` lines."""
     from csacgan.experiments.report import mean_std
     lines = []
     for rho in rhos:
@@ -351,7 +352,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
     if page is not None and not text:  # no run on disk or in the archive: the published table stays
         print(f"no scored run in {out}: {page} left as it is")
     elif page is not None and page.is_file():
-        start, end = "<!-- table -->", "<!-- /table -->"
+        start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
         old = page.read_text()
         if start in old and end in old:
             head, rest = old.split(start, 1)
@@ -490,6 +491,7 @@ def main() -> None:
                    help="only print the table (and write it between PAGE's table markers)")
     p.add_argument("--baseline", nargs="+", default=["base"], metavar="ROW",
                    help="the rows every other row is paired with in the report, seed by seed")
+    p.add_argument("--marker", default="table", help="PAGE's table lies between <!-- MARKER --> and <!-- /MARKER -->")
     p.add_argument("--archive", type=Path, metavar="JSON",
                    help="the scored runs' records kept beside the page: the runs on disk are added to it, and "
                         "the table and the levers figure also read its runs that are no longer on disk")
@@ -515,7 +517,7 @@ def main() -> None:
         score_curves(out, rows, args.rho, args.data_dir, args.jobs)
         figure(out, rows, args.rho, args.figure)
     print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report, archive,
-                 args.baseline))
+                 args.baseline, args.marker))
     save_archive(args.archive, archive)
 
 

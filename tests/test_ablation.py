@@ -184,3 +184,13 @@ def test_a_report_with_no_runs_leaves_the_published_table_alone(ablation, tmp_pa
     _run(tmp_path / "runs", "base", 0, 0.5, 40.0)
     ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], page)
     assert "| published |" not in page.read_text() and "| base | acgan | 1 |" in page.read_text()
+
+
+def test_a_page_holds_one_table_per_marker(ablation, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- table -->\n| first |\n<!-- /table -->\nprose\n<!-- table screen -->\n<!-- /table screen -->\n")
+    _run(tmp_path / "runs", "base", 0, 0.5, 40.0)
+    ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], page, marker="table screen")
+    text = page.read_text()
+    assert text.startswith("<!-- table -->\n| first |\n<!-- /table -->\nprose\n<!-- table screen -->\n### rho 190")
+    assert "| base | acgan | 1 |" in text.split("<!-- table screen -->")[1]
