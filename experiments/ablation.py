@@ -25,7 +25,8 @@ folder trained with other settings is refused, not resumed.
 
     python experiments/ablation.py --study levers --seeds 1                      # screen
     python experiments/ablation.py --study levers --seeds 3 --rows base ema combined
-    python experiments/ablation.py --study levers --report docs/results/levers.md
+    python experiments/ablation.py --study levers --report docs/results/levers.md \
+        --archive docs/results/levers/runs.json   # the runs' records: the table outlives their folders
     python experiments/ablation.py --study costs --rho 20 --sampling class-balanced --seeds 1
 """
 from __future__ import annotations
