@@ -94,11 +94,17 @@ def run_name(rho: float, row: str, seed: int) -> str:
     return f"r{rho:g}-{row}-s{seed}"
 
 
+def run_seed(name: str, rho: float, row: str) -> int | None:
+    """The seed of the row's run at rho named ``name``, None if it is not one: exactly the
+    row's (``r190-ema-spectral-norm-s0`` is not a run of ``ema``)."""
+    m = re.fullmatch(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)", name)
+    return int(m.group(1)) if m else None
+
+
 def row_runs(out: Path, rho: float, row: str) -> list[Path]:
     """The row's run folders at rho, by seed; exactly the row's (a glob for ``r190-ema-s*``
     would also take ``r190-ema-spectral-norm-s0``)."""
-    name = re.compile(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)")
-    runs = [(int(m.group(1)), p) for p in out.glob(f"r{rho:g}-{row}-s*") if (m := name.fullmatch(p.name))]
+    runs = [(seed, p) for p in out.glob(f"r{rho:g}-{row}-s*") if (seed := run_seed(p.name, rho, row)) is not None]
     return [p for _, p in sorted(runs)]
 
 
@@ -250,8 +256,8 @@ def run_record(run_dir: Path, saved: dict) -> dict:
             "real": {k: get(saved["metrics"]) for k, get in REAL.items()},
             "minutes": sum(r["seconds"] for r in log) / 60, "epoch": saved["epoch"],
             "setting": list(_setting(run_dir)), "machine": _machine(run_dir),
-            "evaluator_accuracy": saved.get("evaluator", {}).get("test_accuracy"), "w0": [r["class_costs"][0] for r in log if "class_costs" in r],
-            "late_acc_0": late_accuracy(run_dir)}
+            "evaluator_accuracy": saved.get("evaluator", {}).get("test_accuracy"),
+            "w0": [r["class_costs"][0] for r in log if "class_costs" in r], "late_acc_0": late_accuracy(run_dir)}
 
 
 def row_records(out: Path, rho: float, row: str, archive: dict | None = None) -> dict[int, dict]:
@@ -260,13 +266,12 @@ def row_records(out: Path, rho: float, row: str, archive: dict | None = None) ->
     of runs no longer on disk."""
     records = {}
     for run_dir, saved in scored_runs(out, rho, row):
-        records[int(run_dir.name.rsplit("-s", 1)[1])] = record = run_record(run_dir, saved)
+        records[run_seed(run_dir.name, rho, row)] = record = run_record(run_dir, saved)
         if archive is not None:
             archive[run_dir.name] = record
-    name = re.compile(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)")
     for key, record in (archive or {}).items():
-        if (m := name.fullmatch(key)) and int(m.group(1)) not in records:
-            records[int(m.group(1))] = record
+        if (seed := run_seed(key, rho, row)) is not None and seed not in records:
+            records[seed] = record
     return dict(sorted(records.items()))
 
 
