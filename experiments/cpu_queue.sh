@@ -19,11 +19,6 @@ RUNS=${1:-$HOME/csacgan-runs}
 cd "$(dirname "$0")/.."
 source experiments/cpu_env.sh
 mkdir -p "$RUNS"
-# the evaluator once, before the one-thread workers (the first study trains it otherwise)
-python3 -c "
-from csacgan.data import load_dataset
-from csacgan.metrics.evaluator import load_or_train_evaluator
-load_or_train_evaluator(load_dataset('mnist', '${CSACGAN_DATA_DIR:-}' or None), 0, 2, None, True)"
 levers() {
   nice python3 experiments/ablation.py --study levers --jobs 2 --out "$RUNS/levers" "$@" >> "$RUNS/levers.log" 2>&1
 }
