@@ -9,8 +9,8 @@
 #      and ema-mode-seeking-0.5's raw weights);
 #   2. the costs screens at rho 190 with class-balanced real batches and with uniform
 #      generated labels (20 epochs, one seed), each row paired with ACGAN of the same setting,
-#      the levers' leading rows at rho 20 (one seed) between the two, then seeds 0-2 of every
-#      levers row at rho 190;
+#      the levers' leading rows at rho 20 (seed 0 between the two screens, seeds 1-2 after
+#      them), then seeds 0-2 of every levers row at rho 190;
 #   3. the converged grid (ratio protocol, then drop);
 #   4. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
@@ -33,6 +33,7 @@ screens() {  # the screen under one setting: NAME OPTIONS...
 screens class-balanced --sampling class-balanced
 levers --rho 20 --seeds 1 --rows base ema spectral-norm ema-spectral-norm lecam
 screens uniform-labels --fake-labels uniform
+levers --rho 20 --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam
 levers --seeds 3
 run() { nice csacgan "$@" --no-progress; }
 run reproduce --profile converged --protocol ratio --out "$RUNS/converged-ratio" --jobs 2 > "$RUNS/converged-ratio.log" 2>&1
