@@ -360,9 +360,10 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
     elif page is not None and page.is_file():
         start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
         old = page.read_text()
-        if start in old and end in old:
-            head, rest = old.split(start, 1)
-            page.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+        if start not in old or end not in old:  # say so: printing the table alone would pass for a write
+            raise SystemExit(f"{page} has no {start} ... {end} pair to write the table between; add one")
+        head, rest = old.split(start, 1)
+        page.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
     return text
 
 

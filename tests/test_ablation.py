@@ -194,3 +194,12 @@ def test_a_page_holds_one_table_per_marker(ablation, tmp_path):
     text = page.read_text()
     assert text.startswith("<!-- table -->\n| first |\n<!-- /table -->\nprose\n<!-- table screen -->\n### rho 190")
     assert "| base | acgan | 1 |" in text.split("<!-- table screen -->")[1]
+
+
+def test_a_page_without_the_markers_is_refused_and_left_alone(ablation, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- table -->\n| first |\n<!-- /table -->\n")
+    _run(tmp_path / "runs", "base", 0, 0.5, 40.0)
+    with pytest.raises(SystemExit, match="table screen"):
+        ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], page, marker="table screen")
+    assert page.read_text() == "<!-- table -->\n| first |\n<!-- /table -->\n"
