@@ -10,7 +10,8 @@
 #   2. the costs screens at rho 190 with class-balanced real batches and with uniform
 #      generated labels (20 epochs, one seed), each row paired with ACGAN of the same setting,
 #      the levers' leading rows at rho 20 (seed 0 between the two screens, seeds 1-2 after
-#      them), then seeds 0-2 of every levers row at rho 190;
+#      them), the costs screen with uniform generated labels at rho 20 (12 epochs), then
+#      seeds 0-2 of every levers row at rho 190;
 #   3. the converged grid (ratio protocol, then drop);
 #   4. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
@@ -25,15 +26,16 @@ levers() {
 levers --seeds 3 --rows base ema mode-seeking-0.5 ema-mode-seeking-0.5
 costs() { nice python3 experiments/ablation.py --study costs --recipe paper --jobs 2 "$@"; }
 screen="base real classifier-tau0.25 fake-tau0.1"
-screens() {  # the screen under one setting: NAME OPTIONS...
-  local name=$1; shift
-  costs --rho 190 --epochs 20 --seeds 1 --rows $screen "$@" --out "$RUNS/costs-$name" \
+screens() {  # the screen under one setting: NAME RHO EPOCHS OPTIONS...
+  local name=$1 rho=$2 epochs=$3; shift 3
+  costs --rho "$rho" --epochs "$epochs" --seeds 1 --rows $screen "$@" --out "$RUNS/costs-$name" \
     --archive "docs/results/costs/runs-$name.json" --figure "$RUNS/costs-$name/costs.png" > "$RUNS/costs-$name.log" 2>&1
 }
-screens class-balanced --sampling class-balanced
+screens class-balanced 190 20 --sampling class-balanced
 levers --rho 20 --seeds 1 --rows base ema spectral-norm ema-spectral-norm lecam
-screens uniform-labels --fake-labels uniform
+screens uniform-labels 190 20 --fake-labels uniform
 levers --rho 20 --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam
+screens r20-uniform-labels 20 12 --fake-labels uniform
 levers --seeds 3
 run() { nice csacgan "$@" --no-progress; }
 run reproduce --profile converged --protocol ratio --out "$RUNS/converged-ratio" --jobs 2 > "$RUNS/converged-ratio.log" 2>&1
