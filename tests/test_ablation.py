@@ -203,3 +203,6 @@ def test_a_page_without_the_markers_is_refused_and_left_alone(ablation, tmp_path
     with pytest.raises(SystemExit, match="table screen"):
         ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], page, marker="table screen")
     assert page.read_text() == "<!-- table -->\n| first |\n<!-- /table -->\n"
+    with pytest.raises(SystemExit, match="does not exist"):  # a mistyped PAGE is not a print-only report
+        ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], tmp_path / "pgae.md")
+    assert not (tmp_path / "pgae.md").exists()
