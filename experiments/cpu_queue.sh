@@ -11,7 +11,8 @@
 #      generated labels (20 epochs, one seed), each row paired with ACGAN of the same setting,
 #      the levers' leading rows at rho 20 (seed 0 between the two screens, seeds 1-2 after
 #      them), the costs screen with uniform generated labels at rho 20 (12 epochs), then
-#      seeds 0-2 of every levers row at rho 190;
+#      seeds 0-2 of the levers rows at rho 190 (EMA, spectral norm, LeCam, ADA, TTUR and the
+#      combination first, minibatch-std and mode seeking at 1 after them);
 #   3. the converged grid (ratio protocol, then drop);
 #   4. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
@@ -36,6 +37,7 @@ levers --rho 20 --seeds 1 --rows base ema spectral-norm ema-spectral-norm lecam
 screens uniform-labels 190 20 --fake-labels uniform
 levers --rho 20 --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam
 screens r20-uniform-labels 20 12 --fake-labels uniform
+levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam ada ttur combined  # the issue's levers first
 levers --seeds 3
 run() { nice csacgan "$@" --no-progress; }
 run reproduce --profile converged --protocol ratio --out "$RUNS/converged-ratio" --jobs 2 > "$RUNS/converged-ratio.log" 2>&1
