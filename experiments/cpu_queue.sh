@@ -13,7 +13,9 @@
 #      them), the costs screen with uniform generated labels at rho 20 (12 epochs), then
 #      seeds 0-2 of the levers rows at rho 190 (EMA, spectral norm, LeCam, ADA, TTUR and the
 #      combination first, minibatch-std and mode seeking at 1 after them);
-#   3. the converged grid (ratio protocol, then drop);
+#   3. the converged grid: seed 0 of every cell of both protocols, then seeds 1-2 of ACGAN
+#      and CostSensitive-ACGAN at the hardest level (each grid copies in the other's runs that
+#      are its own: rho 20 and a 95% drop keep the same 250 zeros);
 #   4. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
 set -euo pipefail
@@ -40,8 +42,15 @@ screens r20-uniform-labels 20 12 --fake-labels uniform
 levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam ada ttur combined  # the levers first
 levers --seeds 3
 run() { nice csacgan "$@" --no-progress; }
-run reproduce --profile converged --protocol ratio --out "$RUNS/converged-ratio" --jobs 2 > "$RUNS/converged-ratio.log" 2>&1
-run reproduce --profile converged --protocol drop --out "$RUNS/converged-drop" --jobs 2 > "$RUNS/converged-drop.log" 2>&1
+grid() {  # PROTOCOL SEEDS OPTIONS...: the drop grid copies the ratio grid's rho-20 runs (its 95% cells)
+  local protocol=$1 seeds=$2 other=ratio; shift 2
+  [ "$protocol" = ratio ] && other=drop
+  local reuse=(); [ -d "$RUNS/converged-$other/runs" ] && reuse=(--reuse "$RUNS/converged-$other")
+  run reproduce --profile converged --protocol "$protocol" --seeds "$seeds" "${reuse[@]}" "$@" \
+    --out "$RUNS/converged-$protocol" --jobs 2 >> "$RUNS/converged-$protocol.log" 2>&1
+}
+grid ratio 1; grid drop 1                                          # every cell, seed 0
+grid ratio 3 --seeds-where hardest; grid drop 3 --seeds-where hardest   # ACGAN and CS-ACGAN's paired seeds
 study=$RUNS/downstream/paper-mnist
 mkdir -p "$study"
 # the published cells are kept: only the second GAN seed is trained

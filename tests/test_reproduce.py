@@ -123,3 +123,60 @@ def test_a_run_folder_in_the_grids_place_must_have_the_planned_settings(tmp_path
         check_same_run(run, replace(cfg, seed=1))
     with pytest.raises(ValueError, match="method: 'cs-acgan', planned 'acgan'.*recipe"):
         check_same_run(run, replace(cfg, method="acgan", recipe="paper"))
+
+
+def test_the_drop_grids_95_cells_are_the_ratio_grids_rho_20_runs_and_are_copied_not_trained(tmp_path, synthetic_path):
+    import torch
+    from csacgan.checkpoint import load_checkpoint
+    from csacgan.experiments.grid import REUSED, _trained, get_profile, reuse_trained
+    from csacgan.train import train
+    # 200 images per class: rho 20 and a 95% drop both keep 10 zeros
+    tiny = {"max_per_class": 200, "max_steps": 2, "batch_size": 16,
+            "network": {"g_channels": [16, 8, 8, 8, 4], "d_channels": [8, 8, 16, 16]}}
+    grids = {protocol: plan("quick", protocol, seeds=1, data_dir=str(synthetic_path), out=tmp_path / protocol,
+                            overrides=tiny) for protocol in ("ratio", "drop")}
+    cell = lambda protocol, method, level: next(r for r in grids[protocol] if (r.method, r.level) == (method, level))
+    for run in (cell("ratio", "cs-acgan", 60), cell("ratio", "cs-acgan", 95)):
+        train(TrainConfig.from_dict(run.config))
+    drop95 = cell("drop", "cs-acgan", 95)
+    # the premise: asked as a 95% drop, the same run trains to the same weights, bit for bit
+    direct = load_checkpoint(train(TrainConfig.from_dict({**drop95.config, "out": str(tmp_path / "direct")})))
+    ratio20 = load_checkpoint(Path(cell("ratio", "cs-acgan", 60).config["out"]))
+    for net in ("generator", "discriminator"):
+        assert all(torch.equal(direct[net][k], ratio20[net][k]) for k in direct[net])
+
+    p = get_profile("quick", tiny)
+    # only that cell: ACGAN's 95% has no trained twin, the 60% and 80% drops keep other zeros,
+    # and rho 190 (1 zero) is no drop's
+    assert reuse_trained(grids["drop"], [tmp_path / "ratio"], p) == [drop95.name]
+    place = Path(drop95.config["out"])
+    record = json.loads((place / REUSED).read_text())
+    assert record["asked"] == {"imbalance_ratio": None, "drop_fraction": 0.95}
+    assert record["trained_as"] == {"imbalance_ratio": 20.0, "drop_fraction": None}
+    assert load_checkpoint(place)["global_step"] == 2
+    assert _trained(place, TrainConfig.from_dict(drop95.config))  # the grid takes it as its own
+    assert sorted(q.name for q in (tmp_path / "drop" / "runs").iterdir()) == [drop95.name]
+    assert reuse_trained(grids["drop"], [tmp_path / "ratio"], p) == []  # nothing twice
+    # another budget is another run: a drop grid of 3 steps copies nothing
+    longer = plan("quick", "drop", seeds=1, data_dir=str(synthetic_path), out=tmp_path / "longer",
+                  overrides={**tiny, "max_steps": 3})
+    assert reuse_trained(longer, [tmp_path / "ratio"], get_profile("quick", {**tiny, "max_steps": 3})) == []
+    with pytest.raises(ValueError, match="holds no run folders"):
+        reuse_trained(grids["drop"], [tmp_path / "longer"], p)
+    # a folder of run folders (a study's) serves as well as a grid's
+    import shutil
+    shutil.rmtree(place)
+    assert reuse_trained(grids["drop"], [tmp_path / "ratio" / "runs"], p) == [drop95.name]
+
+
+def test_seeds_where_hardest_trains_further_seeds_only_for_the_claims_pair():
+    for protocol in ("ratio", "drop"):
+        runs = plan("converged", protocol, out="x", seeds_where="hardest")
+        assert len(runs) == 9 + 2 * 2
+        later = [r for r in runs if r.seed > 0]
+        assert {(r.method, r.level) for r in later} == {("acgan", 95), ("cs-acgan", 95)}
+        assert runs[:9] == [r for r in runs if r.seed == 0]  # every cell of seed 0 first
+        every = plan("converged", protocol, out="x")
+        assert {r.name for r in runs} < {r.name for r in every}
+    with pytest.raises(ValueError, match="unknown seeds_where"):
+        plan("quick", seeds_where="some")

@@ -320,7 +320,7 @@ def _cmd_augment(args) -> None:
 
 
 def _add_reproduce(sub) -> None:
-    from .experiments.grid import PROFILES
+    from .experiments.grid import PROFILES, SEEDS_WHERE
     p = sub.add_parser("reproduce", help="the paper's grid (3 methods x 3 imbalance levels x seeds) "
                        "and a report with its Tables 3-5 beside ours",
                        formatter_class=_DefaultsFormatter,
@@ -343,6 +343,14 @@ def _add_reproduce(sub) -> None:
                         "CPU threads (default: 2 on a CPU with 2 or more cores, 1 with a GPU)")
     p.add_argument("--shard", type=_shard, metavar="I/N", help="train only shard I of N of the grid "
                    "(N machines or array jobs sharing --out cover it together; then --report-only)")
+    p.add_argument("--seeds-where", choices=list(SEEDS_WHERE), default="every-cell",
+                   help="where the seeds after seed 0 are trained: every cell, or only the hardest level's "
+                        "ACGAN and CostSensitive-ACGAN (the paired comparison the paper's claim rests on); "
+                        "a later call with every-cell extends the grid")
+    p.add_argument("--reuse", action="append", default=[], metavar="GRID",
+                   help="another grid's folder (or a folder of run folders): its finished runs that are this grid's runs (same settings, "
+                        "same kept images, same budget) are copied in rather than trained again; rho 20 and "
+                        "a 95%% drop keep the same 250 zeros, so the drop grid can --reuse the ratio grid")
     p.add_argument("--report-only", action="store_true", help="rebuild report.md from the run folders")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_reproduce)
@@ -357,7 +365,8 @@ def _cmd_reproduce(args) -> None:
     else:
         command = "csacgan " + " ".join(sys.argv[1:]) if sys.argv and "csacgan" in sys.argv[0] else None
         path = run_grid(out, args.profile, args.protocol, args.recipe, args.seeds, args.data_dir,
-                        progress=not args.no_progress, command=command, jobs=args.jobs, shard=args.shard)
+                        progress=not args.no_progress, command=command, jobs=args.jobs, shard=args.shard,
+                        reuse=args.reuse, seeds_where=args.seeds_where)
     print(f"report: {path}")
 
 

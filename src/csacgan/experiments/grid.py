@@ -86,17 +86,28 @@ def get_profile(profile: str, overrides: dict | None = None) -> Profile:
     return replace(PROFILES[profile], **(overrides or {}))
 
 
+# Where the seeds after seed 0 are trained: in every cell, or only where the paper's claim
+# (CostSensitive-ACGAN against ACGAN under the strongest imbalance) needs paired seeds.
+SEEDS_WHERE = ("every-cell", "hardest")
+
+
 def plan(profile: str, protocol: str = "ratio", recipe: str = "paper", seeds: int | None = None,
          methods=METHODS, data_dir: str | None = None, out: str | Path = "runs/reproduce",
-         overrides: dict | None = None) -> list[GridRun]:
-    """The runs of the grid, in the order they are trained."""
+         overrides: dict | None = None, seeds_where: str = "every-cell") -> list[GridRun]:
+    """The runs of the grid, in the order they are trained. ``seeds_where="hardest"``: seed 0
+    in every cell, the further seeds only at the hardest level for ACGAN and
+    CostSensitive-ACGAN."""
     p = get_profile(profile, overrides)
     if protocol not in LEVELS:
         raise ValueError(f"unknown protocol {protocol!r}; choose ratio or drop")
+    if seeds_where not in SEEDS_WHERE:
+        raise ValueError(f"unknown seeds_where {seeds_where!r}; choose {' or '.join(SEEDS_WHERE)}")
     runs = []
     for seed in range(seeds or p.seeds):
         for level, value in LEVELS[protocol].items():
             for method in methods:
+                if seed and seeds_where == "hardest" and (level != max(LEVELS[protocol]) or method == "bagan"):
+                    continue
                 name = f"{method}-{protocol}{level}-s{seed}"
                 cfg = TrainConfig(
                     out=str(Path(out) / "runs" / name), method=method, recipe=recipe, data_dir=data_dir,
@@ -123,6 +134,12 @@ def _priority(run: GridRun) -> tuple:
 # What may differ between a grid's plan and a run folder already in its place: where the
 # run lives and finds its data, how long it trains, and whether it shows progress.
 MAY_DIFFER = ("out", "data_dir", "epochs", "max_steps", "progress")
+# Two ways of asking for one training set: removing 95% of 5000 zeros keeps 250, as rho 20
+# does, and the same seed keeps the same 250 images, so the drop grid's 95% cells are the
+# ratio grid's rho-20 runs, step for step (tests/test_reproduce.py trains both and compares).
+IMBALANCE_FIELDS = ("imbalance_ratio", "drop_fraction")
+# A run copied from another grid records where it came from and what made it the same run.
+REUSED = "reused.json"
 
 
 def check_same_run(run_dir: Path, cfg: TrainConfig, recorded: dict | None = None) -> None:
@@ -133,11 +150,72 @@ def check_same_run(run_dir: Path, cfg: TrainConfig, recorded: dict | None = None
     planned = cfg.resolved().to_dict()
     recorded = load_checkpoint(run_dir)["config"] if recorded is None else recorded
     found = TrainConfig.from_dict(recorded).resolved().to_dict()
-    differ = sorted(k for k in planned if k not in MAY_DIFFER and planned[k] != found.get(k))
+    may_differ = MAY_DIFFER + (IMBALANCE_FIELDS if (run_dir / REUSED).is_file() else ())
+    differ = sorted(k for k in planned if k not in may_differ and planned[k] != found.get(k))
     if differ:
         raise ValueError(f"{run_dir} was trained with other settings than the grid plans ("
                          + ", ".join(f"{k}: {found.get(k)!r}, planned {planned[k]!r}" for k in differ)
                          + "); move it away or choose another --out")
+
+
+def _kept_images(cfg: TrainConfig, data):
+    """The indices of the training images ``cfg`` keeps of ``data``."""
+    from ..data.training_set import prepare_data
+    return prepare_data(cfg.resolved(), data)[1]
+
+
+def reuse_trained(runs: list[GridRun], sources, p: Profile, data_dir: str | None = None) -> list[str]:
+    """Copy into their places the runs of ``runs`` not yet started that a finished run of
+    another grid or study (``sources``: grid folders, or folders of run folders) already trained: the same settings but how the
+    imbalance was asked for, the same data files, the same kept images, the same budget. The
+    copy keeps its own record (config.json says what it was asked for) and gets REUSED: the
+    run it came from and the md5 of the kept images both asked for. Returns the names copied.
+
+    Why compare the kept images rather than the asked numbers: rho 20 and a 95% drop keep
+    the same 250 zeros only because MNIST's zeros are capped at 5000; on other data they
+    need not."""
+    import hashlib
+    import shutil
+
+    from ..data import load_dataset
+    candidates = []
+    for source in map(Path, sources):
+        parent = source / "runs" if (source / "runs").is_dir() else source
+        found = [f for f in sorted(parent.iterdir()) if (f / CHECKPOINT).is_file() and (f / "config.json").is_file()] \
+            if parent.is_dir() else []
+        if not found:
+            raise ValueError(f"--reuse {source}: holds no run folders (a grid folder, or a folder of run folders)")
+        candidates += [(folder, json.loads((folder / "config.json").read_text())) for folder in found]
+    copied, data = [], None
+    for run in runs:
+        cfg = TrainConfig.from_dict(run.config)
+        run_dir = Path(cfg.out)
+        if run_dir.exists() and any(run_dir.iterdir()):
+            continue
+        planned = cfg.resolved().to_dict()
+        for folder, record in candidates:
+            found = TrainConfig.from_dict(record["config"]).resolved().to_dict()
+            if any(planned[k] != found.get(k) for k in planned if k not in MAY_DIFFER + IMBALANCE_FIELDS):
+                continue
+            if data is None:
+                data = load_dataset(cfg.dataset, data_dir or cfg.data_dir, image_size=cfg.image_size)
+            if any(v.get("md5") != data.files.get(k, {}).get("md5")
+                   for k, v in record["data"].get("files", {}).items() if isinstance(v, dict)):
+                continue
+            kept = _kept_images(cfg, data)
+            if not (kept.equal(_kept_images(TrainConfig.from_dict(record["config"]), data))):
+                continue
+            ckpt = load_checkpoint(folder)
+            if (ckpt["global_step"] != cfg.max_steps if cfg.max_steps is not None else ckpt["epoch"] != cfg.epochs):
+                continue  # trained for another budget, or still training
+            shutil.copytree(folder, run_dir, dirs_exist_ok=True)
+            write_json({"from": str(folder.resolve()), "epoch": ckpt["epoch"], "global_step": ckpt["global_step"],
+                        "kept_images_md5": hashlib.md5(kept.numpy().tobytes()).hexdigest(),
+                        "asked": {k: planned[k] for k in IMBALANCE_FIELDS},
+                        "trained_as": {k: found[k] for k in IMBALANCE_FIELDS}}, run_dir / REUSED)
+            copied.append(run.name)
+            break
+    return copied
 
 
 def _trained(run_dir: Path, cfg: TrainConfig) -> bool:
@@ -222,7 +300,8 @@ def shard_runs(runs: list, shard: tuple[int, int] | None) -> list:
 def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protocol: str = "ratio",
              recipe: str = "paper", seeds: int | None = None, data_dir: str | None = None,
              progress: bool = True, command: str | None = None, overrides: dict | None = None,
-             jobs: int | None = None, shard: tuple[int, int] | None = None) -> Path:
+             jobs: int | None = None, shard: tuple[int, int] | None = None, reuse=(),
+             seeds_where: str = "every-cell") -> Path:
     """Train and evaluate every run of the grid (or of ``shard``) not yet done, then write
     the report.
 
@@ -231,6 +310,9 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     ``shard`` = (I, N) trains the share :func:`shard_runs` picks; grid.json still lists the
     whole grid, each shard records its own timing in ``shards/``, and ``reproduce
     --report-only`` merges the run folders once every shard is done.
+    ``seeds_where``: see :func:`plan`; a later call with "every-cell" extends the grid.
+    ``reuse``: other grids' folders whose finished runs are copied in where they are this
+    grid's runs (:func:`reuse_trained`: the drop grid's 95% cells are the ratio grid's rho 20).
     ``overrides`` replaces fields of the profile (tests use it to shrink the grid)."""
     from tqdm.auto import tqdm
 
@@ -241,13 +323,15 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     p = get_profile(profile, overrides)
-    runs = plan(profile, protocol, recipe, seeds, data_dir=data_dir, out=out, overrides=overrides)
+    runs = plan(profile, protocol, recipe, seeds, data_dir=data_dir, out=out, overrides=overrides,
+                seeds_where=seeds_where)
     grid_path = out / "grid.json"
     state = json.loads(grid_path.read_text()) if grid_path.is_file() else {}
     if state and (state.get("profile"), state.get("protocol"), state.get("recipe")) != (profile, protocol, recipe):
         raise ValueError(f"{out} holds a grid with profile {state.get('profile')}, protocol "
                          f"{state.get('protocol')}, recipe {state.get('recipe')}; choose another --out")
     state.update({"profile": profile, "protocol": protocol, "recipe": recipe, "seeds": seeds or p.seeds,
+                  "seeds_where": seeds_where,
                   "profile_settings": asdict(p), "command": command,
                   "runs": [asdict(r) for r in runs]})
     if shard is not None:  # shards may share one folder: each keeps its timing in its own file
@@ -259,6 +343,12 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     session = state["sessions"][-1]
     write_json(state, grid_path)
     runs = shard_runs(runs, shard)
+    if reuse:
+        session["reused"] = reuse_trained(runs, reuse, p, data_dir)
+        write_json(state, grid_path)
+        if progress and session["reused"]:
+            print(f"reused {len(session['reused'])} finished run(s) of {', '.join(map(str, reuse))}: "
+                  + ", ".join(session["reused"]))
     started = time.perf_counter()
     bar = tqdm(total=len(runs), disable=not progress, desc="grid", unit="run", dynamic_ncols=True)
 

@@ -36,7 +36,7 @@ def _read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
         if not folder.is_absolute() and not folder.exists():
             folder = grid_dir / "runs" / run["name"]
         entry = {**run, "dir": folder}
-        for name in ("config.json", "metrics.json"):
+        for name in ("config.json", "metrics.json", "reused.json"):
             path = folder / name
             entry[name.split(".")[0]] = json.loads(path.read_text()) if path.is_file() else None
         for name in ("log.jsonl", "stats.jsonl"):
@@ -79,9 +79,12 @@ def _table(header, rows) -> list[str]:
            ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
-def _seeds_sentence(planned: int, done: list, total: int) -> str:
+def _seeds_sentence(planned: int, done: list, total: int, where: str = "every-cell") -> str:
     """How many seeds the cells average: the planned number, or fewer while the grid is unfinished."""
     seeds = sorted({r["seed"] for r in done})
+    if len(done) == total and where == "hardest" and planned > 1:
+        return (f"Seed 0 in every cell; at the hardest level, ACGAN's and CostSensitive-ACGAN's cells are "
+                f"mean ± std over {planned} seeds.")
     if len(done) == total:
         return f"Cells are mean ± std over {planned} seed(s)."
     return (f"**Unfinished grid**: {planned} seed(s) planned; evaluated so far: seed(s) "
@@ -108,6 +111,13 @@ def write_report(grid_dir: str | Path) -> Path:
         lines += [f"Command: `{grid['command']}`", ""]
     seconds = sum(s.get("seconds", 0) for s in grid.get("sessions", []))
     lines += [f"Wall time of the grid (training and evaluation, all sessions): {seconds / 60:.1f} min.", ""]
+    reused = [r for r in runs if r["reused"]]
+    if reused:
+        sources = sorted({str(Path(r["reused"]["from"]).parent.parent) for r in reused})
+        lines += [f"{len(reused)} run(s) trained by another grid on the same images with the same settings "
+                  f"and copied in (`csacgan reproduce --reuse`; each folder's `reused.json` names its source, "
+                  f"and its config.json what it was asked for there), so their training is not in the "
+                  f"wall time above: {', '.join(r['name'] for r in reused)}, from {', '.join(sources)}.", ""]
     env = next((r["config"]["environment"] for r in runs if r["config"]), {})
     if env:
         lines += ["Versions: " + ", ".join(f"{k} {env[k]}" for k in ("python", "torch", "torchvision", "csacgan")
@@ -119,7 +129,7 @@ def write_report(grid_dir: str | Path) -> Path:
               + (f" (at most {settings['max_steps']} steps)" if settings.get("max_steps") else "")
               + f", batch {settings['batch_size']}, BAGAN autoencoder {settings['autoencoder_epochs']} epoch(s), "
               f"at most {settings['max_per_class']} images per class; metrics on {settings['n_per_class']} "
-              f"generated images per class. " + _seeds_sentence(grid["seeds"], done, len(runs)), ""]
+              f"generated images per class. " + _seeds_sentence(grid["seeds"], done, len(runs), grid.get("seeds_where", "every-cell")), ""]
 
     # Table 3 -----------------------------------------------------------------------
     lines += ["## Table 3: imbalance", ""]
@@ -132,6 +142,9 @@ def write_report(grid_dir: str | Path) -> Path:
         imb = run["config"]["imbalance"]
         counts = imb["counts"]
         asked = f"rho {imb['requested']:g}" if imb["protocol"] == "ratio" else f"drop {imb['requested']:g}"
+        if run["reused"]:  # trained by the other protocol's grid: what this grid asked for
+            asked = next(f"rho {v:g}" if k == "imbalance_ratio" else f"drop {v:g}"
+                         for k, v in run["reused"]["asked"].items() if v is not None)
         rows.append([f"{lv}%", asked, counts[0], max(counts), f"{imb['imbalance_ratio']:.1f}",
                      f"{imb['minority_fraction']:.1f}"])
     lines += _table(["paper's level", "asked", "'0' kept", "largest class", "rho obtained", "mu"], rows) + [""]
