@@ -12,7 +12,7 @@
 #      the levers' leading rows at rho 20 (seed 0 between the two screens, seeds 1-2 after
 #      them), the costs screen with uniform generated labels at rho 20 (12 epochs), then
 #      seeds 0-2 of the levers rows at rho 190 (EMA, spectral norm, LeCam, ADA, TTUR and the
-#      combination first, minibatch-std and mode seeking at 1 after them);
+#      combination; minibatch-std and mode seeking at 1 on seed 0, their seeds 1-2 last);
 #   3. the converged grid: seed 0 of every cell of both protocols, then seeds 1-2 of ACGAN
 #      and CostSensitive-ACGAN at the hardest level (each grid copies in the other's runs that
 #      are its own: rho 20 and a 95% drop keep the same 250 zeros);
@@ -39,8 +39,8 @@ levers --rho 20 --seeds 1 --rows base ema spectral-norm ema-spectral-norm lecam
 screens uniform-labels 190 20 --fake-labels uniform
 levers --rho 20 --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam
 screens r20-uniform-labels 20 12 --fake-labels uniform
-levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam ada ttur combined  # the issue's levers first
-levers --seeds 3
+levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam ada ttur combined
+levers --seeds 1  # minibatch-std and mode seeking at 1: seed 0 now, seeds 1-2 after the grid
 run() { nice csacgan "$@" --no-progress; }
 grid() {  # PROTOCOL SEEDS OPTIONS...: the drop grid copies the ratio grid's rho-20 runs (its 95% cells)
   local protocol=$1 seeds=$2 other=ratio; shift 2
@@ -51,6 +51,7 @@ grid() {  # PROTOCOL SEEDS OPTIONS...: the drop grid copies the ratio grid's rho
 }
 grid ratio 1; grid drop 1                                          # every cell, seed 0
 grid ratio 3 --seeds-where hardest; grid drop 3 --seeds-where hardest   # ACGAN and CS-ACGAN's paired seeds
+levers --seeds 3
 study=$RUNS/downstream/paper-mnist
 mkdir -p "$study"
 # the published cells are kept: only the second GAN seed is trained
