@@ -82,6 +82,7 @@ COLUMNS = {  # key: (header, how to read it from metrics.json, format)
     "recall_0": ("recall '0'", lambda m: m["prdc"]["per_class"]["0"]["recall"], "{:.3f}"),
     "coverage_0": ("coverage '0'", lambda m: m["prdc"]["per_class"]["0"]["coverage"], "{:.3f}"),
 }
+PER_SEED = ("fid_0", "fid_all", "ssim_0", "recall_0", "coverage_0")  # the per-seed table's columns
 REAL = {"fid_0": lambda m: m["fid"]["real"]["per_class"]["0"],
         "fid_all": lambda m: m["fid"]["real"]["overall"],
         "ssim_0": lambda m: m["ssim_diversity"]["real"]["per_class"]["0"],
@@ -350,6 +351,14 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
         lines.append("| real data | | | " + " | ".join(
             COLUMNS[k][2].format(real[k]) if k in real else "" for k in COLUMNS) + " | | |")
         lines.append("")
+        several = {row: by_seed for row, by_seed in runs.items() if len(by_seed) > 1}
+        if several:  # a mean ± std hides whether one seed made it: every seed's value
+            lines += ["Per seed:", "", "| row | seeds | " + " | ".join(COLUMNS[k][0] for k in PER_SEED) + " |",
+                      "|" + " --- |" * (len(PER_SEED) + 2)]
+            lines += [f"| {row} | " + " / ".join(map(str, sorted(by_seed))) + " | " + " | ".join(
+                " / ".join(COLUMNS[k][2].format(by_seed[s][k]) for s in sorted(by_seed)) for k in PER_SEED) + " |"
+                for row, by_seed in several.items()]
+            lines.append("")
         diffs = []
         for i, baseline in enumerate(baselines):
             diffs += _differences(runs, baseline, set(baselines[:i + 1]))

@@ -53,6 +53,8 @@ def test_the_report_pairs_each_row_with_base_seed_by_seed(ablation, tmp_path):
     row = next(x for x in text.splitlines() if x.startswith("| real |"))
     assert row.startswith("| real | cs-acgan | 3 | 31.0 ± 1.0 |") and "| 0.567 ± 0.231 |" in row  # FID '0', '0' acc
     assert "0.20 / 0.15" in text  # w_0 of seed 0's last epochs
+    per_seed = next(x for x in text.splitlines() if x.startswith("| real | 0 / 1 / 2 |"))
+    assert per_seed.startswith("| real | 0 / 1 / 2 | 30.0 / 31.0 / 32.0 | 15.0 / 15.5 / 16.0 |")
     # the curves' '0' accuracy is acc0 / 2 and acc0 at epochs 1 and 2: a mean of 0.75 acc0
     assert "over the last 3 epochs' snapshots (200 images per class each): +0.050 ± 0.115 (2/3 above, p 0.53)" in text
     text = ablation.report(tmp_path, {**rows, "ema": ("cs-acgan", {"g_ema": 0.999})}, [190.0], None,
