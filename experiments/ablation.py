@@ -54,6 +54,7 @@ STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is
         "mode-seeking-0.5": (CS, {"mode_seeking": 0.5}),  # at 1 the zeros are more varied than real ones
         "ema-mode-seeking-0.5": (CS, {"g_ema": 0.999, "mode_seeking": 0.5}),
         "ema-spectral-norm": (CS, {"g_ema": 0.999, "d_spectral_norm": True}),  # the two leaders together
+        "ema-ada": (CS, {"g_ema": 0.999, "ada_target": 0.6}),  # ADA's zeros more varied than the EMA's, 3/3
         "combined": (CS, {"g_ema": 0.999, "lecam": 0.3, "ada_target": 0.6}),
     },
     "costs": {

@@ -40,6 +40,7 @@ screens uniform-labels 190 20 --fake-labels uniform
 levers --rho 20 --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam
 screens r20-uniform-labels 20 12 --fake-labels uniform
 levers --seeds 3 --rows base ema spectral-norm ema-spectral-norm lecam ada ttur combined
+levers --seeds 3 --rows base ema ada ema-ada
 levers --seeds 1  # minibatch-std and mode seeking at 1: seed 0 now, seeds 1-2 after the grid
 run() { nice csacgan "$@" --no-progress; }
 grid() {  # PROTOCOL SEEDS OPTIONS...: the drop grid copies the ratio grid's rho-20 runs (its 95% cells)

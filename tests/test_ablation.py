@@ -143,7 +143,8 @@ def test_work_scores_the_raw_weights_into_the_derived_rows_folder(ablation, tmp_
 
 def test_every_ema_row_of_the_levers_study_scores_its_twin_without_the_ema(ablation):
     assert ablation.raw_sources(ablation.STUDIES["levers"]) == {
-        "base": "ema", "spectral-norm": "ema-spectral-norm", "mode-seeking-0.5": "ema-mode-seeking-0.5"}
+        "base": "ema", "spectral-norm": "ema-spectral-norm", "mode-seeking-0.5": "ema-mode-seeking-0.5",
+        "ada": "ema-ada"}
 
 
 def test_a_rows_runs_are_its_own_not_those_of_a_row_named_after_it(ablation, tmp_path):
