@@ -128,7 +128,7 @@ def test_a_run_folder_in_the_grids_place_must_have_the_planned_settings(tmp_path
 def test_the_drop_grids_95_cells_are_the_ratio_grids_rho_20_runs_and_are_copied_not_trained(tmp_path, synthetic_path):
     import torch
     from csacgan.checkpoint import load_checkpoint
-    from csacgan.experiments.grid import REUSED, _trained, get_profile, reuse_trained
+    from csacgan.experiments.grid import REUSED, _trained, reuse_trained
     from csacgan.train import train
     # 200 images per class: rho 20 and a 95% drop both keep 10 zeros
     tiny = {"max_per_class": 200, "max_steps": 2, "batch_size": 16,
@@ -145,10 +145,9 @@ def test_the_drop_grids_95_cells_are_the_ratio_grids_rho_20_runs_and_are_copied_
     for net in ("generator", "discriminator"):
         assert all(torch.equal(direct[net][k], ratio20[net][k]) for k in direct[net])
 
-    p = get_profile("quick", tiny)
     # only that cell: ACGAN's 95% has no trained twin, the 60% and 80% drops keep other zeros,
     # and rho 190 (1 zero) is no drop's
-    assert reuse_trained(grids["drop"], [tmp_path / "ratio"], p) == [drop95.name]
+    assert reuse_trained(grids["drop"], [tmp_path / "ratio"]) == [drop95.name]
     place = Path(drop95.config["out"])
     record = json.loads((place / REUSED).read_text())
     assert record["asked"] == {"imbalance_ratio": None, "drop_fraction": 0.95}
@@ -156,17 +155,17 @@ def test_the_drop_grids_95_cells_are_the_ratio_grids_rho_20_runs_and_are_copied_
     assert load_checkpoint(place)["global_step"] == 2
     assert _trained(place, TrainConfig.from_dict(drop95.config))  # the grid takes it as its own
     assert sorted(q.name for q in (tmp_path / "drop" / "runs").iterdir()) == [drop95.name]
-    assert reuse_trained(grids["drop"], [tmp_path / "ratio"], p) == []  # nothing twice
+    assert reuse_trained(grids["drop"], [tmp_path / "ratio"]) == []  # nothing twice
     # another budget is another run: a drop grid of 3 steps copies nothing
     longer = plan("quick", "drop", seeds=1, data_dir=str(synthetic_path), out=tmp_path / "longer",
                   overrides={**tiny, "max_steps": 3})
-    assert reuse_trained(longer, [tmp_path / "ratio"], get_profile("quick", {**tiny, "max_steps": 3})) == []
+    assert reuse_trained(longer, [tmp_path / "ratio"]) == []
     with pytest.raises(ValueError, match="holds no run folders"):
-        reuse_trained(grids["drop"], [tmp_path / "longer"], p)
+        reuse_trained(grids["drop"], [tmp_path / "longer"])
     # a folder of run folders (a study's) serves as well as a grid's
     import shutil
     shutil.rmtree(place)
-    assert reuse_trained(grids["drop"], [tmp_path / "ratio" / "runs"], p) == [drop95.name]
+    assert reuse_trained(grids["drop"], [tmp_path / "ratio" / "runs"]) == [drop95.name]
 
 
 def test_seeds_where_hardest_trains_further_seeds_only_for_the_claims_pair():

@@ -348,9 +348,10 @@ def _add_reproduce(sub) -> None:
                         "ACGAN and CostSensitive-ACGAN (the paired comparison the paper's claim rests on); "
                         "a later call with every-cell extends the grid")
     p.add_argument("--reuse", action="append", default=[], metavar="GRID",
-                   help="another grid's folder (or a folder of run folders): its finished runs that are this grid's runs (same settings, "
-                        "same kept images, same budget) are copied in rather than trained again; rho 20 and "
-                        "a 95%% drop keep the same 250 zeros, so the drop grid can --reuse the ratio grid")
+                   help="another grid's folder (or a folder of run folders): its finished runs that are this "
+                        "grid's runs (same settings, same kept images, same budget) are copied in rather than "
+                        "trained again; rho 20 and a 95%% drop keep the same 250 zeros, so the drop grid can "
+                        "--reuse the ratio grid")
     p.add_argument("--report-only", action="store_true", help="rebuild report.md from the run folders")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_reproduce)

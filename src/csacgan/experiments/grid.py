@@ -164,12 +164,13 @@ def _kept_images(cfg: TrainConfig, data):
     return prepare_data(cfg.resolved(), data)[1]
 
 
-def reuse_trained(runs: list[GridRun], sources, p: Profile, data_dir: str | None = None) -> list[str]:
+def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None) -> list[str]:
     """Copy into their places the runs of ``runs`` not yet started that a finished run of
-    another grid or study (``sources``: grid folders, or folders of run folders) already trained: the same settings but how the
-    imbalance was asked for, the same data files, the same kept images, the same budget. The
-    copy keeps its own record (config.json says what it was asked for) and gets REUSED: the
-    run it came from and the md5 of the kept images both asked for. Returns the names copied.
+    another grid or study (``sources``: grid folders, or folders of run folders) already
+    trained: the same settings but how the imbalance was asked for, the same data files, the
+    same kept images, the same budget. The copy keeps its own record (config.json says what
+    it was asked for) and gets REUSED: the run it came from and the md5 of the kept images
+    both asked for. Returns the names copied.
 
     Why compare the kept images rather than the asked numbers: rho 20 and a 95% drop keep
     the same 250 zeros only because MNIST's zeros are capped at 5000; on other data they
@@ -181,8 +182,8 @@ def reuse_trained(runs: list[GridRun], sources, p: Profile, data_dir: str | None
     candidates = []
     for source in map(Path, sources):
         parent = source / "runs" if (source / "runs").is_dir() else source
-        found = [f for f in sorted(parent.iterdir()) if (f / CHECKPOINT).is_file() and (f / "config.json").is_file()] \
-            if parent.is_dir() else []
+        folders = sorted(parent.iterdir()) if parent.is_dir() else []
+        found = [f for f in folders if (f / CHECKPOINT).is_file() and (f / "config.json").is_file()]
         if not found:
             raise ValueError(f"--reuse {source}: holds no run folders (a grid folder, or a folder of run folders)")
         candidates += [(folder, json.loads((folder / "config.json").read_text())) for folder in found]
@@ -200,7 +201,7 @@ def reuse_trained(runs: list[GridRun], sources, p: Profile, data_dir: str | None
             if data is None:
                 data = load_dataset(cfg.dataset, data_dir or cfg.data_dir, image_size=cfg.image_size)
             if any(v.get("md5") != data.files.get(k, {}).get("md5")
-                   for k, v in record["data"].get("files", {}).items() if isinstance(v, dict)):
+                   for k, v in record.get("data", {}).get("files", {}).items() if isinstance(v, dict)):
                 continue
             kept = _kept_images(cfg, data)
             if not (kept.equal(_kept_images(TrainConfig.from_dict(record["config"]), data))):
@@ -344,7 +345,7 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     write_json(state, grid_path)
     runs = shard_runs(runs, shard)
     if reuse:
-        session["reused"] = reuse_trained(runs, reuse, p, data_dir)
+        session["reused"] = reuse_trained(runs, reuse, data_dir)
         write_json(state, grid_path)
         if progress and session["reused"]:
             print(f"reused {len(session['reused'])} finished run(s) of {', '.join(map(str, reuse))}: "

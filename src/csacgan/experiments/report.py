@@ -129,7 +129,8 @@ def write_report(grid_dir: str | Path) -> Path:
               + (f" (at most {settings['max_steps']} steps)" if settings.get("max_steps") else "")
               + f", batch {settings['batch_size']}, BAGAN autoencoder {settings['autoencoder_epochs']} epoch(s), "
               f"at most {settings['max_per_class']} images per class; metrics on {settings['n_per_class']} "
-              f"generated images per class. " + _seeds_sentence(grid["seeds"], done, len(runs), grid.get("seeds_where", "every-cell")), ""]
+              f"generated images per class. "
+              + _seeds_sentence(grid["seeds"], done, len(runs), grid.get("seeds_where", "every-cell")), ""]
 
     # Table 3 -----------------------------------------------------------------------
     lines += ["## Table 3: imbalance", ""]
