@@ -186,7 +186,9 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None) -> 
         found = [f for f in folders if (f / CHECKPOINT).is_file() and (f / "config.json").is_file()]
         if not found:
             raise ValueError(f"--reuse {source}: holds no run folders (a grid folder, or a folder of run folders)")
-        candidates += [(folder, json.loads((folder / "config.json").read_text())) for folder in found]
+        for folder in found:  # (folder, its config.json, its config resolved as the plan's are)
+            record = json.loads((folder / "config.json").read_text())
+            candidates.append((folder, record, TrainConfig.from_dict(record["config"]).resolved()))
     copied, data = [], None
     for run in runs:
         cfg = TrainConfig.from_dict(run.config)
@@ -194,8 +196,8 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None) -> 
         if run_dir.exists() and any(run_dir.iterdir()):
             continue
         planned = cfg.resolved().to_dict()
-        for folder, record in candidates:
-            found = TrainConfig.from_dict(record["config"]).resolved().to_dict()
+        for folder, record, trained in candidates:
+            found = trained.to_dict()
             if any(planned[k] != found.get(k) for k in planned if k not in MAY_DIFFER + IMBALANCE_FIELDS):
                 continue
             if data is None:
@@ -204,7 +206,7 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None) -> 
                    for k, v in record.get("data", {}).get("files", {}).items() if isinstance(v, dict)):
                 continue
             kept = _kept_images(cfg, data)
-            if not (kept.equal(_kept_images(TrainConfig.from_dict(record["config"]), data))):
+            if not kept.equal(_kept_images(trained, data)):
                 continue
             ckpt = load_checkpoint(folder)
             if (ckpt["global_step"] != cfg.max_steps if cfg.max_steps is not None else ckpt["epoch"] != cfg.epochs):

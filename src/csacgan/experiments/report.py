@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_generator
+from .grid import LEVELS
 from ..generate import sample
 
 # The paper's Tables 4 and 5, keyed by level (% of '0' removed) and method.
@@ -142,10 +143,8 @@ def write_report(grid_dir: str | Path) -> Path:
             continue
         imb = run["config"]["imbalance"]
         counts = imb["counts"]
-        asked = f"rho {imb['requested']:g}" if imb["protocol"] == "ratio" else f"drop {imb['requested']:g}"
-        if run["reused"]:  # trained by the other protocol's grid: what this grid asked for
-            asked = next(f"rho {v:g}" if k == "imbalance_ratio" else f"drop {v:g}"
-                         for k, v in run["reused"]["asked"].items() if v is not None)
+        # what this grid asked for, which a run copied in from the other protocol's grid was not
+        asked = f"{'rho' if protocol == 'ratio' else 'drop'} {LEVELS[protocol][lv]:g}"
         rows.append([f"{lv}%", asked, counts[0], max(counts), f"{imb['imbalance_ratio']:.1f}",
                      f"{imb['minority_fraction']:.1f}"])
     lines += _table(["paper's level", "asked", "'0' kept", "largest class", "rho obtained", "mu"], rows) + [""]
