@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_generator
-from .grid import LEVELS
 from ..generate import sample
 
 # The paper's Tables 4 and 5, keyed by level (% of '0' removed) and method.
@@ -36,7 +35,7 @@ def _read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
         folder = Path(run["config"]["out"])
         if not folder.is_absolute() and not folder.exists():
             folder = grid_dir / "runs" / run["name"]
-        entry = {**run, "dir": folder}
+        entry = {**run, "dir": folder, "planned": run["config"]}  # "config" becomes the run's config.json
         for name in ("config.json", "metrics.json", "reused.json"):
             path = folder / name
             entry[name.split(".")[0]] = json.loads(path.read_text()) if path.is_file() else None
@@ -143,8 +142,10 @@ def write_report(grid_dir: str | Path) -> Path:
             continue
         imb = run["config"]["imbalance"]
         counts = imb["counts"]
-        # what this grid asked for, which a run copied in from the other protocol's grid was not
-        asked = f"{'rho' if protocol == 'ratio' else 'drop'} {LEVELS[protocol][lv]:g}"
+        # what this grid planned, which a run copied in from the other protocol's grid was not asked
+        planned = run["planned"]
+        asked = (f"rho {planned['imbalance_ratio']:g}" if planned.get("imbalance_ratio") is not None
+                 else f"drop {planned['drop_fraction']:g}")
         rows.append([f"{lv}%", asked, counts[0], max(counts), f"{imb['imbalance_ratio']:.1f}",
                      f"{imb['minority_fraction']:.1f}"])
     lines += _table(["paper's level", "asked", "'0' kept", "largest class", "rho obtained", "mu"], rows) + [""]
