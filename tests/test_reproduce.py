@@ -32,7 +32,8 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, s
     text = report.read_text()
     for title in ("Table 3", "Table 4", "Table 5", "Beyond the paper"):
         assert f"## {title}" in text
-    table_rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    tables, claims = text.split("## The paper's claims")
+    table_rows = [line for line in tables.splitlines() if line.startswith("| ") and "---" not in line]
     body = [row for row in table_rows if not row.startswith("| level") and not row.startswith("| paper's")]
     assert len(body) == 3 + 3 + 3 + 9  # Tables 3, 4, 5 and 9 rows of the field's metrics
     for row in body:
@@ -41,6 +42,10 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, s
         for c in cells[1:]:
             if c not in ("ACGAN", "BAGAN", "CostSensitive-ACGAN") and not c.startswith("rho "):
                 assert re.fullmatch(r"-?[\d.]+%?( ± [\d.]+)?", c), (c, row)
+    # every claim, baseline, measure and level: one seed, so a hint each, never a verdict
+    verdicts = [row.strip("|").split("|")[-1].strip() for row in claims.splitlines()
+                if row.startswith("| ") and "---" not in row and not row.startswith("| claim")]
+    assert len(verdicts) == 8 * 3 and all(v.startswith("**hint: ") for v in verdicts), verdicts
     for figure in ("class_distribution", "generated_zeros", "class_costs", "losses"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
     # w_c was updated after epoch 1, so CostSensitive-ACGAN's second epoch is not ACGAN's
@@ -179,3 +184,33 @@ def test_seeds_where_hardest_trains_further_seeds_only_for_the_claims_pair():
         assert {r.name for r in runs} < {r.name for r in every}
     with pytest.raises(ValueError, match="unknown seeds_where"):
         plan("quick", seeds_where="some")
+
+
+def _run(method, seed, ssim, accuracy, fid=10.0, level=95):
+    metrics = {"ssim_diversity": {"per_class": {"0": ssim}}, "classifier_accuracy": {"per_class": {"0": accuracy}},
+               "fid": {"per_class": {"0": fid}}}
+    return {"method": method, "seed": seed, "level": level, "metrics": {"metrics": metrics}}
+
+
+def test_claims_are_paired_by_seed_and_judged_by_the_stated_rules():
+    from csacgan.experiments.claims import check_claims
+    runs = [_run("cs-acgan", s, 0.30 + 0.01 * s, 0.97 + 0.001 * s, fid=5.0 + s) for s in range(3)]
+    runs += [_run("acgan", s, 0.45 + 0.012 * s, 0.975 + 0.002 * s, fid=5.0 + s + (0.5, -0.5, 0.1)[s]) for s in range(3)]
+    runs += [_run("bagan", 0, 0.20, 0.985)]
+    rows = {(r["baseline"], r["measure"], r["claim"]): r for r in check_claims(runs, [95])}
+    varied = rows["acgan", "SSIM '0'", "more varied '0's"]
+    assert varied["seeds"] == [0, 1, 2] and varied["better"] == 3 and varied["verdict"] == "holds"
+    assert abs(varied["difference"]["mean"] + 0.152) < 1e-9
+    # one paired seed against BAGAN: a hint, never a verdict
+    assert rows["bagan", "SSIM '0'", "more varied '0's"]["verdict"] == "hint: behind"
+    assert rows["bagan", "'0' accuracy", "as recognisable '0's"]["verdict"] == "hint: not worse"
+    # 0.005-0.007 below ACGAN on every seed, well inside the 0.02 margin: as recognisable
+    assert rows["acgan", "'0' accuracy", "as recognisable '0's"]["verdict"] == "holds"
+    # and significantly behind ACGAN on '0' accuracy, so "better than ACGAN" fails there
+    assert rows["acgan", "'0' accuracy", "better than ACGAN"]["verdict"] == "the opposite holds"
+    assert rows["acgan", "FID '0'", "better than ACGAN"]["verdict"] == "within seed noise"
+    # measures a run lacks (CAS, gain) give no row
+    assert not any(r["measure"] in ("CAS '0'", "gain") for r in rows.values())
+    runs[0]["metrics"]["metrics"]["classifier_accuracy"]["per_class"]["0"] = 0.80  # one bad seed: too wide to say
+    worse = {(r["baseline"], r["claim"]): r for r in check_claims(runs, [95]) if r["measure"] == "'0' accuracy"}
+    assert worse["acgan", "as recognisable '0's"]["verdict"] == "undecided"
