@@ -2,10 +2,9 @@
 
 Tables follow the paper's numbering (Table 3: the imbalance; Table 4: SSIM diversity
 of generated '0's; Table 5: ResNet-18 accuracy on generated images), each with the
-paper's published number beside ours, then the field's metrics and the paper's claims as
-paired tests (claims.py). Figures: class
-distributions (the paper's Figures 4-7), generated '0's per method and level
-(Figures 8-9), w_c over epochs, and loss curves.
+paper's published number beside ours, then the field's metrics and the paper's claims
+as paired tests (claims.py). Figures: class distributions (the paper's Figures 4-7),
+generated '0's per method and level (Figures 8-9), w_c over epochs, and loss curves.
 """
 from __future__ import annotations
 
