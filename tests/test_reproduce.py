@@ -46,7 +46,7 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, s
     verdicts = [row.strip("|").split("|")[-1].strip() for row in claims.splitlines()
                 if row.startswith("| ") and "---" not in row and not row.startswith("| claim")]
     assert len(verdicts) == 8 * 3 and all(v.startswith("**hint: ") for v in verdicts), verdicts
-    for figure in ("class_distribution", "generated_zeros", "class_costs", "losses"):
+    for figure in ("class_distribution", "generated_zeros", "class_costs", "losses", "claims"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
     # w_c was updated after epoch 1, so CostSensitive-ACGAN's second epoch is not ACGAN's
     import torch

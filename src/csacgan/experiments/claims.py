@@ -92,5 +92,5 @@ def check_claims(runs: list[dict], levels: list) -> list[dict]:
             better = sum(direction * x > 0 for x in d["differences"])
             rows.append({"claim": claim, "baseline": baseline, "measure": name, "level": level, "seeds": seeds,
                          "cs": [by_seed[CS][s] for s in seeds], "other": [by_seed[baseline][s] for s in seeds],
-                         "difference": d, "better": better, "verdict": verdict(d, direction, test)})
+                         "difference": d, "direction": direction, "better": better, "verdict": verdict(d, direction, test)})
     return rows

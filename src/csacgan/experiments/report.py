@@ -215,7 +215,10 @@ def write_report(grid_dir: str | Path) -> Path:
                   + (f", CAS '0' {_metric(ref, 'cas', 'real', 'per_class', MINORITY):.3f}"
                      if _metric(ref, "cas", "real") else "") + ".", ""]
 
-    lines += _claims_section(runs, levels)
+    claims = check_claims(runs, levels)
+    lines += _claims_section(claims)
+    if claims:
+        lines += [f"![paired differences](figures/{_plot_claims(claims, levels, figures)})", ""]
 
     # Figures -----------------------------------------------------------------------
     lines += ["## Generated '0's (Figures 8-9), seed 0", "",
@@ -229,10 +232,10 @@ def write_report(grid_dir: str | Path) -> Path:
     return path
 
 
-def _claims_section(runs, levels) -> list[str]:
+def _claims_section(claims: list[dict]) -> list[str]:
     paper = {"SSIM '0'": PAPER_TABLE4_SSIM, "'0' accuracy": PAPER_TABLE5_ACCURACY}
     rows = []
-    for c in check_claims(runs, levels):
+    for c in claims:
         d, n = c["difference"], len(c["seeds"])
         published = paper.get(c["measure"], {}).get(c["level"], {})
         fmt = "{:.1f}" if c["measure"].startswith("FID") else "{:.3f}"
@@ -325,6 +328,31 @@ def _plot_costs(runs, levels, figures: Path) -> str:
     if axes[0][0].get_legend_handles_labels()[0]:
         axes[0][0].legend(fontsize=8)
     return _save(plt, fig, figures / "class_costs.png")
+
+
+def _plot_claims(claims: list[dict], levels, figures: Path) -> str:
+    """CostSensitive-ACGAN minus each baseline, one dot per seed, one panel per measure."""
+    measures = list(dict.fromkeys(c["measure"] for c in claims))
+    plt, fig, axes = _figure(1, len(measures))
+    for ax, name in zip(axes[0], measures):
+        for k, baseline in enumerate(("acgan", "bagan")):
+            label = f"minus {NAMES[baseline]}"
+            for c in claims:
+                if c["measure"] != name or c["baseline"] != baseline or c["claim"] == "better than ACGAN" \
+                        and name == "'0' accuracy":  # the same pairs as 'as recognisable'
+                    continue
+                x = levels.index(c["level"]) + (k - 0.5) * 0.2
+                ax.plot([x] * len(c["seeds"]), c["difference"]["differences"], "o", color=f"C{k}", alpha=0.7,
+                        label=label)
+                ax.plot([x - 0.08, x + 0.08], [c["difference"]["mean"]] * 2, color=f"C{k}")
+                label = None
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xticks(range(len(levels)), [f"{lv}%" for lv in levels])
+        direction = next(c["direction"] for c in claims if c["measure"] == name)
+        ax.set_title(f"{name}: {'lower' if direction < 0 else 'higher'} is the claim", fontsize=9)
+    axes[0][0].set_ylabel("CostSensitive-ACGAN - baseline")
+    axes[0][0].legend(fontsize=7)
+    return _save(plt, fig, figures / "claims.png")
 
 
 def _plot_losses(runs, methods, levels, figures: Path) -> str:
