@@ -75,6 +75,11 @@ def _gain(run, setup, key="balanced_accuracy"):
     return _metric(run, "augmentation_gain", "setups", setup, key, "mean")
 
 
+def _tilde(text) -> str:
+    """Paths under the home folder as ~/..., so a published report reads the same on any machine."""
+    return str(text).replace(str(Path.home()) + "/", "~/")
+
+
 def _table(header, rows) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
            ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -106,10 +111,10 @@ def write_report(grid_dir: str | Path) -> Path:
     protocol = grid["protocol"]
     lines = [f"# Reproduction of CostSensitive-ACGAN's Tables 3-5 (profile {grid['profile']}, "
              f"protocol {protocol}, recipe {grid['recipe']})", ""]
-    lines += [f"Built by `csacgan reproduce` from the run folders in `{grid_dir}`; "
+    lines += [f"Built by `csacgan reproduce` from the run folders in `{_tilde(grid_dir)}`; "
               f"{len(done)} of {len(runs)} runs evaluated.", ""]
     if grid.get("command"):
-        lines += [f"Command: `{grid['command']}`", ""]
+        lines += [f"Command: `{_tilde(grid['command'])}`", ""]
     seconds = sum(s.get("seconds", 0) for s in grid.get("sessions", []))
     lines += [f"Wall time of the grid (training and evaluation, all sessions): {seconds / 60:.1f} min.", ""]
     reused = [r for r in runs if r["reused"]]
@@ -118,7 +123,7 @@ def write_report(grid_dir: str | Path) -> Path:
         lines += [f"{len(reused)} run(s) trained by another grid on the same images with the same settings "
                   f"and copied in (`csacgan reproduce --reuse`; each folder's `reused.json` names its source, "
                   f"and its config.json what it was asked for there), so their training is not in the "
-                  f"wall time above: {', '.join(r['name'] for r in reused)}, from {', '.join(sources)}.", ""]
+                  f"wall time above: {', '.join(r['name'] for r in reused)}, from {_tilde(', '.join(sources))}.", ""]
     env = next((r["config"]["environment"] for r in runs if r["config"]), {})
     if env:
         lines += ["Versions: " + ", ".join(f"{k} {env[k]}" for k in ("python", "torch", "torchvision", "csacgan")
