@@ -116,7 +116,11 @@ def write_report(grid_dir: str | Path) -> Path:
     if grid.get("command"):
         lines += [f"Command: `{_tilde(grid['command'])}`", ""]
     seconds = sum(s.get("seconds", 0) for s in grid.get("sessions", []))
-    lines += [f"Wall time of the grid (training and evaluation, all sessions): {seconds / 60:.1f} min.", ""]
+    trained = sum(rec.get("seconds", 0) for r in runs if not r["reused"] for rec in r["log"] if "epoch" in rec)
+    lines += [f"Wall time of the grid (training and evaluation, all sessions; a session stopped before its "
+              f"first run finished is not counted): {seconds / 60:.1f} min. Training time read from the "
+              f"runs' logs, summed over the runs this grid trained (they train side by side, so the sum "
+              f"exceeds the wall time): {trained / 60:.1f} min.", ""]
     reused = [r for r in runs if r["reused"]]
     if reused:
         sources = sorted({str(Path(r["reused"]["from"]).parent.parent) for r in reused})
@@ -144,7 +148,7 @@ def write_report(grid_dir: str | Path) -> Path:
     for lv in levels:
         run = next((r for r in runs if r["level"] == lv and r["config"]), None)
         if run is None:
-            rows.append([lv, "missing", "missing", "missing", "missing", "missing"])
+            rows.append([f"{lv}%", "missing", "missing", "missing", "missing", "missing"])
             continue
         imb = run["config"]["imbalance"]
         counts = imb["counts"]
