@@ -19,6 +19,7 @@ the next, so the best of a window keeps falling with the noise alone.
 Everything resumes: run the same command again and it continues where it stopped.
 
     python experiments/convergence.py --out ~/csacgan-runs/convergence          # train + score
+    python experiments/convergence.py --out ~/csacgan-runs/convergence --reuse ~/csacgan-runs/converged-ratio
     python experiments/convergence.py --out ~/csacgan-runs/convergence --report docs/results/convergence
 """
 from __future__ import annotations
@@ -120,8 +121,9 @@ def work(name: str, out: str, target: int, max_epochs: int, data_dir: str | None
     from csacgan.train import resume, train
     cfg = config(name, Path(out), max_epochs, data_dir)
     run_dir = Path(cfg.out)
-    if (run_dir / CHECKPOINT).is_file():
-        resume(run_dir, epochs=target, progress=False)
+    if (run_dir / CHECKPOINT).is_file():  # a run copied in by --reuse may hold more epochs than scored
+        from csacgan.checkpoint import load_checkpoint
+        resume(run_dir, epochs=max(target, load_checkpoint(run_dir)["epoch"]), progress=False)
     else:
         cfg.epochs = target
         train(cfg)
@@ -138,6 +140,17 @@ def status(out: Path, max_epochs: int) -> dict:
         epochs = curve[-1]["epoch"] if curve else 0
         result[name] = (epochs, epochs >= max_epochs or plateau_epoch(curve) is not None)
     return result
+
+
+def reuse(out: Path, sources: list[Path], max_epochs: int, data_dir: str | None, only=None) -> list[str]:
+    """Copy in the finished runs of other grids or studies that are this study's runs with
+    fewer epochs (a `csacgan reproduce --profile converged` grid's rho-20 and rho-190 ACGAN
+    and CostSensitive-ACGAN, seed 0, are: the same recipe, data and kept images); the study
+    resumes them from there, so their first epochs are not trained twice."""
+    from csacgan.experiments.grid import GridRun, reuse_trained
+    runs = [GridRun(name, RUNS[name]["method"], 0, 0, config(name, out, max_epochs, data_dir).to_dict())
+            for name in RUNS if not only or name in only]
+    return reuse_trained(runs, sources, data_dir, shorter=True)
 
 
 def run_study(out: Path, max_epochs: int, jobs: int, data_dir: str | None, only=None) -> None:
@@ -284,11 +297,17 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--data-dir", default=os.environ.get("CSACGAN_DATA_DIR"))
     p.add_argument("--runs", nargs="+", choices=list(RUNS), help="default: all")
+    p.add_argument("--reuse", type=Path, nargs="+", default=[], metavar="GRID",
+                   help="grids or folders of run folders whose finished runs that are this study's (with "
+                        "fewer epochs) are copied in and resumed")
     p.add_argument("--report", type=Path, metavar="FOLDER", help="only write figures and curves.json")
     args = p.parse_args()
     if args.report:
         report(args.out, args.report)
     else:
+        if args.reuse:
+            copied = reuse(args.out, args.reuse, args.max_epochs, args.data_dir, args.runs)
+            print(f"copied in from {', '.join(map(str, args.reuse))}: {', '.join(copied) or 'none'}", flush=True)
         run_study(args.out, args.max_epochs, args.jobs, args.data_dir, args.runs)
 
 

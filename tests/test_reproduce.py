@@ -173,6 +173,38 @@ def test_the_drop_grids_95_cells_are_the_ratio_grids_rho_20_runs_and_are_copied_
     assert reuse_trained(grids["drop"], [tmp_path / "ratio" / "runs"]) == [drop95.name]
 
 
+def test_a_finished_shorter_run_is_copied_only_when_the_caller_resumes_it(tmp_path, synthetic_path):
+    from csacgan.checkpoint import load_checkpoint
+    from csacgan.experiments.grid import reuse_trained
+    from csacgan.train import resume, train
+    tiny = {"max_per_class": 40, "batch_size": 16, "autoencoder_epochs": 1,
+            "network": {"g_channels": [16, 8, 8, 8, 4], "d_channels": [8, 8, 16, 16]}}
+    def plan_rho20(*args, **kwargs):  # one cell: 2 zeros of 40 images per class
+        return [r for r in plan(*args, **kwargs) if r.level == 60]
+
+    short = plan_rho20("quick", "ratio", seeds=1, data_dir=str(synthetic_path), out=tmp_path / "short",
+                 overrides={**tiny, "epochs": 1}, methods=("acgan",))
+    train(TrainConfig.from_dict(short[0].config))
+    longer = plan_rho20("quick", "ratio", seeds=1, data_dir=str(synthetic_path), out=tmp_path / "longer",
+                  overrides={**tiny, "epochs": 2}, methods=("acgan",))
+    assert reuse_trained(longer, [tmp_path / "short"]) == []  # another budget
+    assert reuse_trained(longer, [tmp_path / "short"], shorter=True) == [short[0].name]
+    place = Path(longer[0].config["out"])
+    resume(place, epochs=2, progress=False)
+    assert load_checkpoint(place)["epoch"] == 2 and load_checkpoint(Path(short[0].config["out"]))["epoch"] == 1
+    # a source stopped before its own budget may still be training: never copied
+    unfinished = plan_rho20("quick", "ratio", seeds=1, data_dir=str(synthetic_path), out=tmp_path / "unfinished",
+                      overrides={**tiny, "epochs": 3}, methods=("acgan",))
+    assert reuse_trained(unfinished, [tmp_path / "longer"], shorter=True) == [longer[0].name]
+    ckpt_dir = Path(unfinished[0].config["out"])
+    again = plan_rho20("quick", "ratio", seeds=1, data_dir=str(synthetic_path), out=tmp_path / "again",
+                 overrides={**tiny, "epochs": 3}, methods=("acgan",))
+    record = json.loads((ckpt_dir / "config.json").read_text())
+    record["config"]["epochs"] = 5  # as if it had been started for 5 and stopped at 2
+    (ckpt_dir / "config.json").write_text(json.dumps(record))
+    assert reuse_trained(again, [tmp_path / "unfinished"], shorter=True) == []
+
+
 def test_seeds_where_hardest_trains_further_seeds_only_for_the_claims_pair():
     for protocol in ("ratio", "drop"):
         runs = plan("converged", protocol, out="x", seeds_where="hardest")

@@ -164,11 +164,12 @@ def _kept_images(cfg: TrainConfig, data):
     return prepare_data(cfg.resolved(), data)[1]
 
 
-def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None) -> list[str]:
+def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None, shorter: bool = False) -> list[str]:
     """Copy into their places the runs of ``runs`` not yet started that a finished run of
     another grid or study (``sources``: grid folders, or folders of run folders) already
     trained: the same settings but how the imbalance was asked for, the same data files, the
-    same kept images, the same budget. The copy keeps its own record (config.json says what
+    same kept images, the same budget (``shorter``: or a shorter one, finished, for the
+    caller to resume to its own). The copy keeps its own record (config.json says what
     it was asked for) and gets REUSED: the run it came from and the md5 of the kept images
     both asked for. Returns the names copied.
 
@@ -209,7 +210,10 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None) -> 
             if not kept.equal(_kept_images(trained, data)):
                 continue
             ckpt = load_checkpoint(folder)
-            if (ckpt["global_step"] != cfg.max_steps if cfg.max_steps is not None else ckpt["epoch"] != cfg.epochs):
+            if cfg.max_steps is not None and ckpt["global_step"] != cfg.max_steps:
+                continue  # trained for another budget, or still training
+            if cfg.max_steps is None and not (ckpt["epoch"] == cfg.epochs or shorter and trained.max_steps is None
+                                              and ckpt["epoch"] == trained.epochs < cfg.epochs):
                 continue  # trained for another budget, or still training
             shutil.copytree(folder, run_dir, dirs_exist_ok=True)
             write_json({"from": str(folder.resolve()), "epoch": ckpt["epoch"], "global_step": ckpt["global_step"],
