@@ -13,8 +13,9 @@
 #      them), the costs screen with uniform generated labels at rho 20 (12 epochs), then
 #      seeds 0-2 of the levers rows at rho 190 (EMA, spectral norm, LeCam, ADA, TTUR and the
 #      combination; minibatch-std and mode seeking at 1 on seed 0, their seeds 1-2 last);
-#   3. the converged grid: seed 0 of every cell of both protocols, then seeds 1-2 of ACGAN
-#      and CostSensitive-ACGAN at the hardest level (each grid copies in the other's runs that
+#   3. the converged grid: seed 0 of every cell of both protocols, then the convergence
+#      study's runs short of 30 epochs or of their plateau, then seeds 1-2 of ACGAN and
+#      CostSensitive-ACGAN at the hardest level (each grid copies in the other's runs that
 #      are its own: rho 20 and a 95% drop keep the same 250 zeros);
 #   4. a second GAN seed for ACGAN and CostSensitive-ACGAN at rho 190 in the downstream study.
 #   bash experiments/cpu_queue.sh [RUNS_FOLDER]          (default ~/csacgan-runs)
@@ -51,6 +52,11 @@ grid() {  # PROTOCOL SEEDS OPTIONS...: the drop grid copies the ratio grid's rho
     --out "$RUNS/converged-$protocol" --jobs 2 >> "$RUNS/converged-$protocol.log" 2>&1
 }
 grid ratio 1; grid drop 1                                          # every cell, seed 0
+# the convergence study's runs that are short of 30 epochs and of its plateau: the rho-20
+# p_c runs start from the converged grid's (the same runs at 20 epochs), the uniform-label
+# and BAGAN runs from scratch; the rho-190 runs reached their plateau and are kept
+nice python3 experiments/convergence.py --out "$RUNS/convergence" --reuse "$RUNS/converged-ratio" \
+  --runs acgan-r20-prior cs-acgan-r20-prior cs-acgan-r20-uniform bagan-r190-prior >> "$RUNS/convergence.log" 2>&1
 grid ratio 3 --seeds-where hardest; grid drop 3 --seeds-where hardest   # ACGAN and CS-ACGAN's paired seeds
 levers --seeds 3
 study=$RUNS/downstream/paper-mnist
