@@ -368,13 +368,8 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
     if page is not None and not text:  # no run on disk or in the archive: the published table stays
         print(f"no scored run in {out}: {page} left as it is")
     elif page is not None:
-        start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
-        old = page.read_text() if page.is_file() else None
-        if old is None or start not in old or end not in old:  # say so: printing the table alone would pass for a write
-            why = "does not exist" if old is None else f"has no {start} ... {end} pair to write the table between"
-            raise SystemExit(f"{page} {why} (--report with no PAGE only prints the table)")
-        head, rest = old.split(start, 1)
-        page.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+        from csacgan.experiments.pages import write_between_markers
+        write_between_markers(page, marker, text)
     return text
 
 

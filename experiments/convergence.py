@@ -269,9 +269,7 @@ def report(out: Path, folder: Path) -> None:
         plt.close(fig)
     page = folder.parent / "convergence.md"
     if page.is_file():  # the page's table, between its markers, from these curves
-        start, end = "<!-- table -->", "<!-- /table -->"
-        text = page.read_text()
-        if start in text and end in text:
+        if "<!-- table -->" in page.read_text():
             rows = ["| run | epochs | '0' accuracy | all-class accuracy | FID '0' | FID-all | SSIM '0' | w_0 |",
                     "| --- | --- | --- | --- | --- | --- | --- | --- |"]
             for name, curve in curves.items():
@@ -280,8 +278,8 @@ def report(out: Path, folder: Path) -> None:
                 rows.append(f"| {name} | 1-{curve[-1]['epoch']} | {col('acc_0', '{:.2f}')} | "
                             f"{col('acc_all', '{:.2f}')} | {col('fid_0', '{:.0f}')} | {col('fid_all', '{:.1f}')} | "
                             f"{col('ssim_0', '{:.3f}')} | {w0} |")
-            head, rest = text.split(start, 1)
-            page.write_text(head + start + "\n" + "\n".join(rows) + "\n" + end + rest.split(end, 1)[1])
+            from csacgan.experiments.pages import write_between_markers
+            write_between_markers(page, "table", "\n".join(rows))
     for name, s in summary.items():
         last = s["last"]
         print(f"{name:22s} epochs {s['epochs']:3d}  plateau {s['plateau_epoch']}  {s['cpu_minutes']:6.1f} min  "

@@ -229,10 +229,12 @@ def test_claims_are_paired_by_seed_and_judged_by_the_stated_rules():
     runs = [_run("cs-acgan", s, 0.30 + 0.01 * s, 0.97 + 0.001 * s, fid=5.0 + s) for s in range(3)]
     runs += [_run("acgan", s, 0.45 + 0.012 * s, 0.975 + 0.002 * s, fid=5.0 + s + (0.5, -0.5, 0.1)[s]) for s in range(3)]
     runs += [_run("bagan", 0, 0.20, 0.985)]
+    runs[-1]["metrics"]["metrics"]["ssim_diversity"]["real"] = {"per_class": {"0": 0.429}}  # any run's will do
     rows = {(r["baseline"], r["measure"], r["claim"]): r for r in check_claims(runs, [95])}
     varied = rows["acgan", "SSIM '0'", "more varied '0's"]
     assert varied["seeds"] == [0, 1, 2] and varied["better"] == 3 and varied["verdict"] == "holds"
     assert abs(varied["difference"]["mean"] + 0.152) < 1e-9
+    assert varied["real"] == 0.429 and rows["acgan", "FID '0'", "better than ACGAN"]["real"] is None
     # one paired seed against BAGAN: a hint, never a verdict
     assert rows["bagan", "SSIM '0'", "more varied '0's"]["verdict"] == "hint: behind"
     assert rows["bagan", "'0' accuracy", "as recognisable '0's"]["verdict"] == "hint: not worse"
@@ -246,3 +248,40 @@ def test_claims_are_paired_by_seed_and_judged_by_the_stated_rules():
     runs[0]["metrics"]["metrics"]["classifier_accuracy"]["per_class"]["0"] = 0.80  # one bad seed: too wide to say
     worse = {(r["baseline"], r["claim"]): r for r in check_claims(runs, [95]) if r["measure"] == "'0' accuracy"}
     assert worse["acgan", "as recognisable '0's"]["verdict"] == "undecided"
+
+
+def test_paper_claims_gathers_both_readings_and_keeps_claim_3_to_the_hardest_level(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("paper_claims", Path(__file__).parents[1] / "experiments"
+                                                  / "paper_claims.py")
+    paper_claims = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(paper_claims)
+    grids = []
+    for protocol in ("ratio", "drop"):
+        folder = tmp_path / protocol
+        entries = []
+        for run in [_run(m, s, 0.4 + 0.01 * s, 0.99, level=lv) for m in ("acgan", "cs-acgan") for s in range(2)
+                    for lv in (60, 95)]:
+            name = f"{run['method']}-{protocol}{run['level']}-s{run['seed']}"
+            (folder / "runs" / name).mkdir(parents=True)
+            (folder / "runs" / name / "metrics.json").write_text(json.dumps(run["metrics"]))
+            entries.append({"name": name, "method": run["method"], "level": run["level"], "seed": run["seed"],
+                            "config": {"out": str(folder / "runs" / name)}})
+        (folder / "grid.json").write_text(json.dumps({"protocol": protocol, "runs": entries}))
+        grids.append(folder)
+    page = tmp_path / "page.md"
+    page.write_text("intro\n<!-- claims -->\nold\n<!-- /claims -->\nafter\n")
+    text = paper_claims.table(grids)
+    rows = [r for r in text.splitlines()[2:]]
+    # per reading: SSIM and '0' accuracy against ACGAN at 60% and 95%; FID '0' and '0' accuracy
+    # of "better than ACGAN" at 95% only (no BAGAN runs, no CAS or gain in these runs)
+    assert len(rows) == 2 * (2 * 2 + 2)
+    assert sum(r.startswith("| drop: ") for r in rows) == 6
+    assert not any("better than ACGAN" in r and "| 60% |" in r for r in rows)
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, spec.origin, *map(str, grids), "--page", str(page)], check=True,
+                   capture_output=True)
+    written = page.read_text()
+    assert written.startswith("intro\n<!-- claims -->\n| reading |") and "\nold\n" not in written
+    assert written.endswith("<!-- /claims -->\nafter\n") and written.count("| ratio: ") == 6

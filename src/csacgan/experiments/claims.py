@@ -42,17 +42,21 @@ CLAIMS = [("more varied '0's", "acgan", "SSIM '0'", -1, "superiority"),
           ("better than ACGAN", "acgan", "gain", +1, "superiority")]
 
 
-def measure(run, name):
-    """A run's value of one of the claims' measures, None when it has none."""
+def measure(run, name, real: bool = False):
+    """A run's value of one of the claims' measures (``real``: the same statistic on real
+    images, which the run's metrics record beside it), None when it has none."""
     metrics = (run.get("metrics") or {}).get("metrics")
     if name == "gain":
+        if real:
+            return None
         gain = (metrics or {}).get("augmentation_gain", {}).get("setups", {})
         try:
             return gain["generated"]["balanced_accuracy"]["mean"] - gain["imbalanced"]["balanced_accuracy"]["mean"]
         except (KeyError, TypeError):
             return None
     value = metrics
-    for key in _path(name):
+    path = _path(name)
+    for key in (path[0], "real", *path[1:]) if real else path:
         if not isinstance(value, dict) or key not in value:
             return None
         value = value[key]
@@ -88,9 +92,11 @@ def check_claims(runs: list[dict], levels: list) -> list[dict]:
             seeds = sorted(s for s, v in by_seed[CS].items() if v is not None and by_seed[baseline].get(s) is not None)
             if not seeds:
                 continue
+            real = next((v for v in (measure(r, name, real=True) for r in runs if r["level"] == level)
+                         if v is not None), None)
             d = paired_difference([by_seed[CS][s] for s in seeds], [by_seed[baseline][s] for s in seeds])
             better = sum(direction * x > 0 for x in d["differences"])
             rows.append({"claim": claim, "baseline": baseline, "measure": name, "level": level, "seeds": seeds,
                          "cs": [by_seed[CS][s] for s in seeds], "other": [by_seed[baseline][s] for s in seeds],
-                         "difference": d, "direction": direction, "better": better, "verdict": verdict(d, direction, test)})
+                         "real": real, "difference": d, "direction": direction, "better": better, "verdict": verdict(d, direction, test)})
     return rows

@@ -29,7 +29,7 @@ NAMES = {"acgan": "ACGAN", "bagan": "BAGAN", "cs-acgan": "CostSensitive-ACGAN"}
 MINORITY = "0"
 
 
-def _read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
+def read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
     grid = json.loads((grid_dir / "grid.json").read_text())
     runs = []
     for run in grid["runs"]:
@@ -101,7 +101,7 @@ def _seeds_sentence(planned: int, done: list, total: int, where: str = "every-ce
 def write_report(grid_dir: str | Path) -> Path:
     """Write ``report.md`` and ``figures/*.png`` into the grid folder; returns the report path."""
     grid_dir = Path(grid_dir)
-    grid, runs = _read_runs(grid_dir)
+    grid, runs = read_runs(grid_dir)
     figures = grid_dir / "figures"
     figures.mkdir(exist_ok=True)
     methods = list(dict.fromkeys(r["method"] for r in runs))
@@ -241,19 +241,25 @@ def write_report(grid_dir: str | Path) -> Path:
     return path
 
 
-def _claims_section(claims: list[dict]) -> list[str]:
+CLAIMS_HEADER = ["claim", "against", "measure", "level", "CostSensitive-ACGAN", "baseline", "difference",
+                 "better on", "p", "paper", "real", "verdict"]
+
+
+def claim_row(c: dict) -> list[str]:
+    """One row of the claims table (CLAIMS_HEADER) from a row of claims.check_claims."""
     paper = {"SSIM '0'": PAPER_TABLE4_SSIM, "'0' accuracy": PAPER_TABLE5_ACCURACY}
-    rows = []
-    for c in claims:
-        d, n = c["difference"], len(c["seeds"])
-        published = paper.get(c["measure"], {}).get(c["level"], {})
-        fmt = "{:.1f}" if c["measure"].startswith("FID") else "{:.3f}"
-        difference = fmt.replace(":", ":+").format(d["mean"]) + (f" ± {fmt.format(d['std'])}" if n > 1 else "")
-        rows.append([c["claim"], NAMES[c["baseline"]], c["measure"], f"{c['level']}%", mean_std(c["cs"], fmt),
-                     mean_std(c["other"], fmt), difference, f"{c['better']}/{n}",
-                     "" if d["p"] is None else f"{d['p']:.3f}",
-                     f"{published['cs-acgan']} vs {published[c['baseline']]}" if published else "",
-                     f"**{c['verdict']}**"])
+    d, n = c["difference"], len(c["seeds"])
+    published = paper.get(c["measure"], {}).get(c["level"], {})
+    fmt = "{:.1f}" if c["measure"].startswith("FID") else "{:.3f}"
+    difference = fmt.replace(":", ":+").format(d["mean"]) + (f" ± {fmt.format(d['std'])}" if n > 1 else "")
+    return [c["claim"], NAMES[c["baseline"]], c["measure"], f"{c['level']}%", mean_std(c["cs"], fmt),
+            mean_std(c["other"], fmt), difference, f"{c['better']}/{n}", "" if d["p"] is None else f"{d['p']:.3f}",
+            f"{published['cs-acgan']} vs {published[c['baseline']]}" if published else "",
+            "" if c["real"] is None else fmt.format(c["real"]), f"**{c['verdict']}**"]
+
+
+def _claims_section(claims: list[dict]) -> list[str]:
+    rows = [claim_row(c) for c in claims]
     lines = ["## The paper's claims, CostSensitive-ACGAN against each baseline on paired seeds", "",
              f"Each row compares CostSensitive-ACGAN's cell with a baseline's on the seeds both hold "
              f"(difference: CostSensitive-ACGAN minus the baseline, seed by seed; better on: the seeds "
@@ -261,12 +267,12 @@ def _claims_section(claims: list[dict]) -> list[str]:
              f"paired t-test gives p < {ALPHA} in its direction; 'as recognisable' holds when the "
              f"one-sided 95% lower bound of the difference in '0' accuracy lies above -{MARGIN} (the "
              f"paper's own largest gap in Table 5). One seed gives a hint, not a verdict. Paper: "
-             f"CostSensitive-ACGAN's published value vs the baseline's. An SSIM below real zeros' own "
-             f"(Table 4's real column) is variety real zeros do not have, not a better fit.", ""]
+             f"CostSensitive-ACGAN's published value vs the baseline's; real: the same statistic on real "
+             f"test zeros. An SSIM below real zeros' own is variety real zeros do not have, not a "
+             f"better fit.", ""]
     if not rows:
         return lines + ["No cell of CostSensitive-ACGAN and a baseline is evaluated yet.", ""]
-    return lines + _table(["claim", "against", "measure", "level", "CostSensitive-ACGAN", "baseline",
-                           "difference", "better on", "p", "paper", "verdict"], rows) + [""]
+    return lines + _table(CLAIMS_HEADER, rows) + [""]
 
 
 def _figure(rows, cols, size=(3.2, 2.6)):
