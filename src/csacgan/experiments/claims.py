@@ -24,11 +24,12 @@ MARGIN = 0.02
 CS = "cs-acgan"
 
 
-def _path(name):
-    return {"SSIM '0'": ("ssim_diversity", "per_class", "0"),
+# Where each measure lies in a run's metrics.json (the real-data value: "real" after the metric's name);
+# "gain" is computed from the augmentation gain's two setups.
+MEASURES = {"SSIM '0'": ("ssim_diversity", "per_class", "0"),
             "'0' accuracy": ("classifier_accuracy", "per_class", "0"),
             "FID '0'": ("fid", "per_class", "0"),
-            "CAS '0'": ("cas", "per_class", "0")}[name]
+            "CAS '0'": ("cas", "per_class", "0")}
 
 
 # claim, baseline, measure, direction (+1: higher is CostSensitive-ACGAN's claim), test
@@ -55,7 +56,7 @@ def measure(run, name, real: bool = False):
         except (KeyError, TypeError):
             return None
     value = metrics
-    path = _path(name)
+    path = MEASURES[name]
     for key in (path[0], "real", *path[1:]) if real else path:
         if not isinstance(value, dict) or key not in value:
             return None
