@@ -312,8 +312,8 @@ def _plot_zeros(runs, methods, levels, figures: Path) -> str:
             ax = axes[i][j]
             ax.axis("off")
             run = next((r for r in runs if r["method"] == m and r["level"] == lv and r["seed"] == 0), None)
-            if run is None or not (run["dir"] / "checkpoint.pt").is_file():
-                continue
+            if run is None or not run["metrics"] or not (run["dir"] / "checkpoint.pt").is_file():
+                continue  # as in the tables: a run still training is not shown
             generator, _ = load_generator(run["dir"])
             zeros = sample(generator, torch.zeros(36, dtype=torch.long), seed=0)
             grid = make_grid(zeros.float() / 255, nrow=6, padding=1, pad_value=1.0)
