@@ -45,7 +45,7 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, s
     # every claim, baseline, measure and level: one seed, so a hint each, never a verdict
     verdicts = [row.strip("|").split("|")[-1].strip() for row in claims.splitlines()
                 if row.startswith("| ") and "---" not in row and not row.startswith("| claim")]
-    assert len(verdicts) == 8 * 3 and all(v.startswith("**hint: ") for v in verdicts), verdicts
+    assert len(verdicts) == 10 * 3 and all(v.startswith("**hint: ") for v in verdicts), verdicts
     for figure in ("class_distribution", "generated_zeros", "class_costs", "losses", "claims"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
     # w_c was updated after epoch 1, so CostSensitive-ACGAN's second epoch is not ACGAN's
@@ -65,6 +65,15 @@ def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, s
     sessions = json.loads((out / "grid.json").read_text())["sessions"]
     assert len(sessions) == 2 and sessions[0]["jobs"] == 2 and sessions[0]["threads_per_job"] >= 1
     assert len(sessions[0]["run_seconds"]) == 9 and "run_seconds" not in sessions[1]  # 2 processes trained all 9
+    # a metric added to the profile later: a finished run computes that one alone
+    path = out / "runs" / "acgan-ratio95-s0" / "metrics.json"
+    record = json.loads(path.read_text())
+    del record["metrics"]["prdc"]
+    record["metrics"]["fid"]["overall"] = 12345.0  # not recomputed, so it stays
+    path.write_text(json.dumps(record))
+    run_grid(out, "quick", data_dir=str(synthetic_path), progress=False, overrides=TINY, jobs=1)
+    record = json.loads(path.read_text())
+    assert "coverage" in record["metrics"]["prdc"]["per_class"]["0"] and record["metrics"]["fid"]["overall"] == 12345.0
 
 
 def test_shards_cover_the_grid_once_and_merge_into_one_report(tmp_path, monkeypatch):

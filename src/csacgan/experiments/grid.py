@@ -43,12 +43,16 @@ class Profile:
     batch_size: int = 64
 
 
+# The paper's two measures (evaluator accuracy, SSIM diversity), then the field's: FID,
+# precision / recall / coverage (fidelity and diversity apart), CAS, the augmentation gain.
+GRID_METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "prdc", "cas", "augmentation_gain")
+
 PROFILES = {
     # Minutes on 2 CPU cores: narrow networks, 500 images per class (3 real zeros at rho
     # 190), two short epochs (so w_c is updated once), a small evaluator.
     # For smoke tests and for trying the command, not for conclusions.
     "quick": Profile(seeds=1, epochs=2, autoencoder_epochs=1, max_per_class=500, n_per_class=100,
-                     metrics=("classifier_accuracy", "ssim_diversity", "fid", "cas", "augmentation_gain"),
+                     metrics=GRID_METRICS,
                      metric_options={"cas": {"steps": 60}, "augmentation_gain": {"seeds": 1, "steps": 60}},
                      evaluator_epochs=0.5, evaluator_subset=6000,
                      network={"g_channels": [32, 16, 16, 8, 8], "d_channels": [16, 16, 32, 32]}),
@@ -58,7 +62,7 @@ PROFILES = {
     # each epoch, so with one epoch CostSensitive-ACGAN never leaves uniform costs and
     # computes exactly ACGAN (measured: identical tables).
     "paper": Profile(seeds=3, epochs=2, autoencoder_epochs=1, max_per_class=5000, n_per_class=500,
-                     metrics=("classifier_accuracy", "ssim_diversity", "fid", "cas", "augmentation_gain"),
+                     metrics=GRID_METRICS,
                      metric_options={"cas": {"steps": 400}, "augmentation_gain": {"seeds": 1, "steps": 300}}),
     # The paper's grid at a budget that converges: as "paper" but 20 epochs per run. The
     # convergence study (experiments/convergence.py, docs/results/convergence.md) finds
@@ -66,7 +70,7 @@ PROFILES = {
     # and mean '0' accuracy) at epoch 20, and '0' accuracy at rho 20 at 0.99-1.00 from
     # epoch 11 on. BAGAN's autoencoder gets 2 epochs (its GAN starts from it).
     "converged": Profile(seeds=3, epochs=20, autoencoder_epochs=2, max_per_class=5000, n_per_class=500,
-                         metrics=("classifier_accuracy", "ssim_diversity", "fid", "cas", "augmentation_gain"),
+                         metrics=GRID_METRICS,
                          metric_options={"cas": {"steps": 400}, "augmentation_gain": {"seeds": 1, "steps": 300}}),
 }
 
@@ -233,15 +237,19 @@ def _trained(run_dir: Path, cfg: TrainConfig) -> bool:
     return ckpt["epoch"] >= cfg.epochs or (cfg.max_steps is not None and ckpt["global_step"] >= cfg.max_steps)
 
 
-def _evaluated(run_dir: Path, profile: Profile) -> bool:
-    """metrics.json holds every metric of the profile, for the run's last checkpoint."""
+def _missing_metrics(run_dir: Path, profile: Profile) -> list[str]:
+    """The profile's metrics that metrics.json lacks for the run's last checkpoint (all of
+    them when it scored another checkpoint or another number of images)."""
     path = run_dir / "metrics.json"
-    if not path.is_file():
-        return False
-    report = json.loads(path.read_text())
-    return (report.get("n_per_class") == profile.n_per_class
-            and report.get("step") == load_checkpoint(run_dir)["global_step"]
-            and all(m in report.get("metrics", {}) for m in profile.metrics))
+    report = json.loads(path.read_text()) if path.is_file() else {}
+    if (report.get("n_per_class"), report.get("step")) != (profile.n_per_class,
+                                                           load_checkpoint(run_dir)["global_step"]):
+        return list(profile.metrics)
+    return [m for m in profile.metrics if m not in report.get("metrics", {})]
+
+
+def _evaluated(run_dir: Path, profile: Profile) -> bool:
+    return not _missing_metrics(run_dir, profile)
 
 
 def _do_run(run: GridRun, p: Profile) -> tuple[str, float]:
@@ -256,8 +264,9 @@ def _do_run(run: GridRun, p: Profile) -> tuple[str, float]:
             resume(run_dir, epochs=cfg.epochs, max_steps=cfg.max_steps)
         else:
             train(cfg)
-    if not _evaluated(run_dir, p):
-        evaluate(run_dir, p.metrics, p.n_per_class, seed=0, evaluator_epochs=p.evaluator_epochs,
+    missing = _missing_metrics(run_dir, p)  # a metric added to the profile later is all a finished run needs
+    if missing:
+        evaluate(run_dir, missing, p.n_per_class, seed=0, evaluator_epochs=p.evaluator_epochs,
                  evaluator_subset=p.evaluator_subset, progress=False, metric_options=p.metric_options)
     return run.name, round(time.perf_counter() - started, 1)
 

@@ -197,9 +197,11 @@ def write_report(grid_dir: str | Path) -> Path:
         lines += [f"Evaluator accuracy on real test images: {real_acc:.4f}.", ""]
 
     # The field's metrics -----------------------------------------------------------
-    lines += ["## Beyond the paper: FID, CAS, augmentation gain", "",
+    lines += ["## Beyond the paper: FID, precision / recall / coverage, CAS, augmentation gain", "",
               "FID on the evaluator's 512-d features against real test images (overall and for '0' "
-              "alone); CAS: recall on real test '0's of a small CNN trained on generated images only; "
+              "alone); precision (fidelity), recall and coverage (diversity) of generated '0's against "
+              "real test '0's on the same features (k = 5); CAS: recall on real test '0's of a small "
+              "CNN trained on generated images only; "
               "gain: balanced accuracy of a small CNN trained on the imbalanced set plus generated "
               "'0's minus the same on the imbalanced set alone.", ""]
     rows = []
@@ -211,16 +213,21 @@ def write_report(grid_dir: str | Path) -> Path:
             rows.append([f"{lv}%", NAMES[m],
                          _stat([_metric(r, "fid", "overall") for r in rs]),
                          _stat([_metric(r, "fid", "per_class", MINORITY) for r in rs]),
+                         *(_stat([_metric(r, "prdc", "per_class", MINORITY, k) for r in rs])
+                           for k in ("precision", "recall", "coverage")),
                          _stat([_metric(r, "cas", "per_class", MINORITY) for r in rs]),
                          _stat([_metric(r, "cas", "overall") for r in rs]),
                          _stat(gains),
                          _stat([_gain(r, "generated", "minority_recall") for r in rs])])
-    lines += _table(["level", "method", "FID all", "FID '0'", "CAS '0'", "CAS all", "gain (bal. acc.)",
-                     "'0' recall with generated"], rows) + [""]
+    lines += _table(["level", "method", "FID all", "FID '0'", "precision '0'", "recall '0'", "coverage '0'",
+                     "CAS '0'", "CAS all", "gain (bal. acc.)", "'0' recall with generated"], rows) + [""]
     ref = next((r for r in done if _metric(r, "fid", "real", "overall") is not None), None)
     if ref:
+        prdc_real = _metric(ref, "prdc", "real", "per_class", MINORITY) or {}
         lines += [f"Real-vs-real reference: FID all {_metric(ref, 'fid', 'real', 'overall'):.2f}, "
                   f"FID '0' {_metric(ref, 'fid', 'real', 'per_class', MINORITY):.2f}"
+                  + "".join(f", {k} '0' {prdc_real[k]:.3f}" for k in ("precision", "recall", "coverage")
+                            if k in prdc_real)
                   + (f", CAS '0' {_metric(ref, 'cas', 'real', 'per_class', MINORITY):.3f}"
                      if _metric(ref, "cas", "real") else "") + ".", ""]
 
