@@ -53,9 +53,11 @@ grid() {  # PROTOCOL SEEDS OPTIONS...: the drop grid copies the ratio grid's rho
 }
 grid ratio 1; grid drop 1                                          # every cell, seed 0
 # the convergence study's runs that are short of 30 epochs and of its plateau: the rho-20
-# p_c runs start from the converged grid's (the same runs at 20 epochs), the uniform-label
-# and BAGAN runs from scratch; the rho-190 runs reached their plateau and are kept
-nice python3 experiments/convergence.py --out "$RUNS/convergence" --reuse "$RUNS/converged-ratio" \
+# p_c runs and BAGAN's start from the converged grid's (the same runs at 20 epochs), the
+# uniform-label run from the costs screen's (CostSensitive-ACGAN, uniform labels, 12 epochs);
+# the rho-190 ACGAN and CostSensitive-ACGAN runs reached their plateau and are kept
+nice python3 experiments/convergence.py --out "$RUNS/convergence" \
+  --reuse "$RUNS/converged-ratio" "$RUNS/costs-r20-uniform-labels" \
   --runs acgan-r20-prior cs-acgan-r20-prior cs-acgan-r20-uniform bagan-r190-prior >> "$RUNS/convergence.log" 2>&1
 grid ratio 3 --seeds-where hardest; grid drop 3 --seeds-where hardest   # ACGAN and CS-ACGAN's paired seeds
 levers --seeds 3
