@@ -15,7 +15,12 @@ from pathlib import Path
 from csacgan.experiments.claims import check_claims
 from csacgan.experiments.report import CLAIMS_HEADER, claim_row, read_runs
 
-READINGS = {"ratio": "rho 20 / 40 / 190", "drop": "60 / 80 / 95% of '0' removed"}
+from csacgan.experiments.grid import LEVELS
+
+
+def level_name(protocol: str, level: int) -> str:
+    """The paper's level as the reading asked for it: rho 20 / 40 / 190, or 60 / 80 / 95% of '0' removed."""
+    return f"rho {LEVELS['ratio'][level]:g}" if protocol == "ratio" else f"{level}% of '0' removed"
 
 
 def table(grids: list[Path]) -> str:
@@ -26,7 +31,9 @@ def table(grids: list[Path]) -> str:
         for c in check_claims(runs, levels):
             if c["claim"] == "better than ACGAN" and c["level"] != max(levels):
                 continue
-            rows.append([f"{grid['protocol']}: {READINGS[grid['protocol']]}"] + claim_row(c))
+            row = claim_row(c)
+            row[CLAIMS_HEADER.index("level")] = level_name(grid["protocol"], c["level"])
+            rows.append([grid["protocol"]] + row)
     header = ["reading"] + CLAIMS_HEADER
     return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
                      + ["| " + " | ".join(row) + " |" for row in rows])

@@ -285,12 +285,13 @@ def test_paper_claims_gathers_both_readings_and_keeps_claim_3_to_the_hardest_lev
     # per reading: SSIM and '0' accuracy against ACGAN at 60% and 95%; FID '0' and '0' accuracy
     # of "better than ACGAN" at 95% only (no BAGAN runs, no CAS or gain in these runs)
     assert len(rows) == 2 * (2 * 2 + 2)
-    assert sum(r.startswith("| drop: ") for r in rows) == 6
-    assert not any("better than ACGAN" in r and "| 60% |" in r for r in rows)
+    assert sum(r.startswith("| drop | ") for r in rows) == 6
+    assert not any("better than ACGAN" in r and ("| rho 20 |" in r or "| 60% of '0' removed |" in r) for r in rows)
+    assert sum("| rho 190 |" in r for r in rows) == 4 and sum("| 95% of '0' removed |" in r for r in rows) == 4
     import subprocess
     import sys
     subprocess.run([sys.executable, spec.origin, *map(str, grids), "--page", str(page)], check=True,
                    capture_output=True)
     written = page.read_text()
     assert written.startswith("intro\n<!-- claims -->\n| reading |") and "\nold\n" not in written
-    assert written.endswith("<!-- /claims -->\nafter\n") and written.count("| ratio: ") == 6
+    assert written.endswith("<!-- /claims -->\nafter\n") and written.count("| ratio | ") == 6
