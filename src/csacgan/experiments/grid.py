@@ -216,8 +216,9 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None, sho
             ckpt = load_checkpoint(folder)
             if cfg.max_steps is not None and ckpt["global_step"] != cfg.max_steps:
                 continue  # trained for another budget, or still training
-            if cfg.max_steps is None and not (ckpt["epoch"] == cfg.epochs or shorter and trained.max_steps is None
-                                              and ckpt["epoch"] == trained.epochs < cfg.epochs):
+            finished = trained.max_steps is None and ckpt["epoch"] == trained.epochs  # not still training
+            if cfg.max_steps is None and not (finished and (trained.epochs == cfg.epochs
+                                                            or shorter and trained.epochs < cfg.epochs)):
                 continue  # trained for another budget, or still training
             shutil.copytree(folder, run_dir, dirs_exist_ok=True)
             write_json({"from": str(folder.resolve()), "epoch": ckpt["epoch"], "global_step": ckpt["global_step"],
