@@ -49,25 +49,27 @@ CLAIMS = [("more varied '0's", "acgan", "SSIM '0'", -1, "superiority"),
           ("better than ACGAN", "acgan", "gain", +1, "superiority")]
 
 
-def measure(run, name, real: bool = False):
-    """A run's value of one of the claims' measures (``real``: the same statistic on real
-    images, which the run's metrics record beside it), None when it has none."""
-    metrics = (run.get("metrics") or {}).get("metrics")
-    if name == "gain":
-        if real:
-            return None
-        gain = (metrics or {}).get("augmentation_gain", {}).get("setups", {})
-        try:
-            return gain["generated"]["balanced_accuracy"]["mean"] - gain["imbalanced"]["balanced_accuracy"]["mean"]
-        except (KeyError, TypeError):
-            return None
-    value = metrics
-    path = MEASURES[name]
-    for key in (path[0], "real", *path[1:]) if real else path:
+def metric(run, *path):
+    """The value at ``path`` in a run's metrics (metrics.json's "metrics"), None where it has none."""
+    value = (run.get("metrics") or {}).get("metrics")
+    for key in path:
         if not isinstance(value, dict) or key not in value:
             return None
         value = value[key]
     return value
+
+
+def measure(run, name, real: bool = False):
+    """A run's value of one of the claims' measures (``real``: the same statistic on real
+    images, which the run's metrics record beside it), None when it has none."""
+    if name == "gain":  # no real-data value: real images are what the gain adds to
+        if real:
+            return None
+        generated, imbalanced = (metric(run, "augmentation_gain", "setups", setup, "balanced_accuracy", "mean")
+                                 for setup in ("generated", "imbalanced"))
+        return None if generated is None or imbalanced is None else generated - imbalanced
+    path = MEASURES[name]
+    return metric(run, path[0], "real", *path[1:]) if real else metric(run, *path)
 
 
 def verdict(d: dict, direction: int, test: str) -> str:

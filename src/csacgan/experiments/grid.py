@@ -168,6 +168,15 @@ def _kept_images(cfg: TrainConfig, data):
     return prepare_data(cfg.resolved(), data)[1]
 
 
+def _has_budget(ckpt: dict, trained: TrainConfig, cfg: TrainConfig, shorter: bool) -> bool:
+    """A source run's last checkpoint is ``cfg``'s budget (``shorter``: or a shorter one the
+    source finished), not another budget and not a run still training."""
+    if cfg.max_steps is not None:
+        return ckpt["global_step"] == cfg.max_steps
+    finished = trained.max_steps is None and ckpt["epoch"] == trained.epochs
+    return finished and (trained.epochs == cfg.epochs or shorter and trained.epochs < cfg.epochs)
+
+
 def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None, shorter: bool = False) -> list[str]:
     """Copy into their places the runs of ``runs`` not yet started that a finished run of
     another grid or study (``sources``: grid folders, or folders of run folders) already
@@ -214,12 +223,8 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None, sho
             if not kept.equal(_kept_images(trained, data)):
                 continue
             ckpt = load_checkpoint(folder)
-            if cfg.max_steps is not None and ckpt["global_step"] != cfg.max_steps:
-                continue  # trained for another budget, or still training
-            finished = trained.max_steps is None and ckpt["epoch"] == trained.epochs  # not still training
-            if cfg.max_steps is None and not (finished and (trained.epochs == cfg.epochs
-                                                            or shorter and trained.epochs < cfg.epochs)):
-                continue  # trained for another budget, or still training
+            if not _has_budget(ckpt, trained, cfg, shorter):
+                continue
             shutil.copytree(folder, run_dir, dirs_exist_ok=True)
             write_json({"from": str(folder.resolve()), "epoch": ckpt["epoch"], "global_step": ckpt["global_step"],
                         "kept_images_md5": hashlib.md5(kept.numpy().tobytes()).hexdigest(),

@@ -16,7 +16,8 @@ import torch
 
 from ..checkpoint import load_generator
 from ..generate import sample
-from .claims import ALPHA, MARGIN, check_claims
+from .claims import ALPHA, MARGIN, check_claims, measure
+from .claims import metric as _metric
 
 # The paper's Tables 4 and 5, keyed by level (% of '0' removed) and method.
 PAPER_TABLE4_SSIM = {60: {"acgan": 0.4, "bagan": 0.3, "cs-acgan": 0.12},
@@ -60,15 +61,6 @@ def mean_std(values, fmt: str = "{:.3f}") -> str:
 
 def _stat(values) -> str:
     return mean_std(v for v in values if v is not None) or "missing"
-
-
-def _metric(run, *path):
-    value = run["metrics"] and run["metrics"].get("metrics")
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
 
 
 def _gain(run, setup, key="balanced_accuracy"):
@@ -208,8 +200,6 @@ def write_report(grid_dir: str | Path) -> Path:
     for lv in levels:
         for m in methods:
             rs = cell[m, lv]
-            gains = [(_gain(r, "generated") - _gain(r, "imbalanced")) if _gain(r, "generated") is not None
-                     else None for r in rs]
             rows.append([f"{lv}%", NAMES[m],
                          _stat([_metric(r, "fid", "overall") for r in rs]),
                          _stat([_metric(r, "fid", "per_class", MINORITY) for r in rs]),
@@ -217,7 +207,7 @@ def write_report(grid_dir: str | Path) -> Path:
                            for k in ("precision", "recall", "coverage")),
                          _stat([_metric(r, "cas", "per_class", MINORITY) for r in rs]),
                          _stat([_metric(r, "cas", "overall") for r in rs]),
-                         _stat(gains),
+                         _stat([measure(r, "gain") for r in rs]),
                          _stat([_gain(r, "generated", "minority_recall") for r in rs])])
     lines += _table(["level", "method", "FID all", "FID '0'", "precision '0'", "recall '0'", "coverage '0'",
                      "CAS '0'", "CAS all", "gain (bal. acc.)", "'0' recall with generated"], rows) + [""]
