@@ -53,6 +53,16 @@ def config(name: str, out: Path, max_epochs: int, data_dir: str | None):
                        method_options=options, data_dir=data_dir, progress=False, **RUNS[name])
 
 
+def next_step(scored: int, trained: int, target: int) -> str:
+    """What :func:`work` will do for a run with ``scored`` epochs in its curve and ``trained``
+    snapshots on disk when asked for ``target`` epochs: a run copied in by --reuse holds
+    epochs that are scored, not trained again."""
+    steps = [f"scoring epochs {scored + 1}-{trained}"] if trained > scored else []
+    if target > trained:
+        steps.append(f"training to epoch {target}")
+    return ", then ".join(steps) or f"scoring epoch {target}"
+
+
 def plateau_epoch(curve: list[dict]) -> int | None:
     """The first epoch at which the plateau rule above holds, or None."""
     for k in range(len(curve)):
@@ -177,7 +187,8 @@ def run_study(out: Path, max_epochs: int, jobs: int, data_dir: str | None, only=
         epochs, name = todo[0]
         target = min(max_epochs, epochs + CHUNK)
         in_flight[pool.submit(work, name, str(out), target, max_epochs, data_dir)] = name
-        print(f"{time.strftime('%H:%M:%S')} {name}: training to epoch {target}", flush=True)
+        trained = len(list((out / name / "snapshots").glob("generator_epoch_*.pt")))
+        print(f"{time.strftime('%H:%M:%S')} {name}: {next_step(epochs, trained, target)}", flush=True)
         return True
 
     try:

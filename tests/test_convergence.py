@@ -1,0 +1,32 @@
+"""The convergence study's script: what it says it will do for a run."""
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "convergence.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("convergence", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_next_step_names_scoring_of_copied_epochs():
+    next_step = _module().next_step
+    assert next_step(0, 0, 2) == "training to epoch 2"
+    assert next_step(4, 4, 6) == "training to epoch 6"
+    # a run copied in with 20 trained epochs and none scored is scored, not trained to 2
+    assert next_step(0, 20, 2) == "scoring epochs 1-20"
+    assert next_step(5, 6, 7) == "scoring epochs 6-6, then training to epoch 7"
+
+
+def test_plateau_rule_needs_both_fid_and_accuracy_to_settle():
+    plateau_epoch = _module().plateau_epoch
+    flat = [{"epoch": e, "fid_all": 5.0, "acc_0": 0.99} for e in range(1, 16)]
+    assert plateau_epoch(flat) == 10  # the first epoch allowed, with two full windows behind it
+    falling = [{"epoch": e, "fid_all": 100.0 * 0.8 ** e, "acc_0": 0.99} for e in range(1, 16)]
+    assert plateau_epoch(falling) is None  # FID-all still 20% lower each window
+    rising = [{"epoch": e, "fid_all": 5.0, "acc_0": min(1.0, 0.1 * e)} for e in range(1, 25)]
+    # accuracy reaches 1.0 at epoch 10; at 18 the window before (9-13) averages 0.98, within 0.03
+    assert plateau_epoch(rising) == 18
