@@ -1,19 +1,14 @@
 """experiments/ablation.py's table, paired differences and figure, on run folders made here."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "ablation.py"
+from conftest import load_experiment
 
 
 @pytest.fixture(scope="module")
 def ablation():
-    spec = importlib.util.spec_from_file_location("ablation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("ablation")
 
 
 def _metrics(acc0: float, fid0: float) -> dict:

@@ -1,16 +1,11 @@
 """experiments/augmentation_seeds.py's table and paired differences, on run folders made here."""
-import importlib.util
 import json
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "augmentation_seeds.py"
-
+from conftest import load_experiment
 
 def _load():
-    spec = importlib.util.spec_from_file_location("augmentation_seeds", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("augmentation_seeds")
 
 
 def _run(path: Path, generated: float, oversampled: float) -> Path:

@@ -1,15 +1,9 @@
 """The convergence study's script: what it says it will do for a run."""
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "convergence.py"
+from conftest import load_experiment
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("convergence", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("convergence")
 
 
 def test_next_step_names_scoring_of_copied_epochs():

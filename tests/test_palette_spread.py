@@ -1,13 +1,8 @@
 """experiments/palette_spread.py: the hue spread of garments on dark backgrounds."""
-import importlib.util
-from pathlib import Path
-
 import torch
+from conftest import load_experiment
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "palette_spread.py"
-spec = importlib.util.spec_from_file_location("palette_spread", SCRIPT)
-palette = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(palette)
+palette = load_experiment("palette_spread")
 
 
 def _garments(colours: torch.Tensor) -> torch.Tensor:

@@ -260,11 +260,8 @@ def test_claims_are_paired_by_seed_and_judged_by_the_stated_rules():
 
 
 def test_paper_claims_gathers_both_readings_and_keeps_claim_3_to_the_hardest_level(tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("paper_claims", Path(__file__).parents[1] / "experiments"
-                                                  / "paper_claims.py")
-    paper_claims = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(paper_claims)
+    from conftest import load_experiment
+    paper_claims = load_experiment("paper_claims")
     grids = []
     for protocol in ("ratio", "drop"):
         folder = tmp_path / protocol
@@ -290,7 +287,7 @@ def test_paper_claims_gathers_both_readings_and_keeps_claim_3_to_the_hardest_lev
     assert sum("| rho 190 |" in r for r in rows) == 4 and sum("| 95% of '0' removed |" in r for r in rows) == 4
     import subprocess
     import sys
-    subprocess.run([sys.executable, spec.origin, *map(str, grids), "--page", str(page)], check=True,
+    subprocess.run([sys.executable, paper_claims.__file__, *map(str, grids), "--page", str(page)], check=True,
                    capture_output=True)
     written = page.read_text()
     assert written.startswith("intro\n<!-- claims -->\n| reading |") and "\nold\n" not in written
