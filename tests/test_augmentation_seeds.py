@@ -4,6 +4,7 @@ from pathlib import Path
 
 from conftest import load_experiment
 
+
 def _load():
     return load_experiment("augmentation_seeds")
 

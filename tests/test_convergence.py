@@ -2,12 +2,11 @@
 from conftest import load_experiment
 
 
-def _module():
-    return load_experiment("convergence")
+convergence = load_experiment("convergence")
 
 
 def test_next_step_names_scoring_of_copied_epochs():
-    next_step = _module().next_step
+    next_step = convergence.next_step
     assert next_step(0, 0, 2) == "training to epoch 2"
     assert next_step(4, 4, 6) == "training to epoch 6"
     # a run copied in with 20 trained epochs and none scored is scored, not trained to 2
@@ -16,7 +15,7 @@ def test_next_step_names_scoring_of_copied_epochs():
 
 
 def test_plateau_rule_needs_both_fid_and_accuracy_to_settle():
-    plateau_epoch = _module().plateau_epoch
+    plateau_epoch = convergence.plateau_epoch
     flat = [{"epoch": e, "fid_all": 5.0, "acc_0": 0.99} for e in range(1, 16)]
     assert plateau_epoch(flat) == 10  # the first epoch allowed, with two full windows behind it
     falling = [{"epoch": e, "fid_all": 100.0 * 0.8 ** e, "acc_0": 0.99} for e in range(1, 16)]
