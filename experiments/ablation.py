@@ -391,13 +391,14 @@ def score_curves(out: Path, rows: dict, rhos, data_dir, jobs: int = 1) -> None:
     """The evaluator's accuracy per class on every run's per-epoch generator snapshots
     (the run's curve.json), for the runs whose curve lacks an epoch (only those epochs are
     scored), ``jobs`` runs at a time."""
+    from csacgan.checkpoint import snapshot_paths
     from csacgan.evaluate import snapshot_curve
     from csacgan.experiments.grid import process_pool
     todo = []
     for rho in rhos:
         for row in rows:
             for run_dir in row_runs(out, rho, row):
-                snaps = list((run_dir / "snapshots").glob("generator_epoch_*.pt"))
+                snaps = snapshot_paths(run_dir)
                 curve = run_dir / "curve.json"
                 if snaps and (not curve.is_file() or len(json.loads(curve.read_text())) < len(snaps)):
                     todo.append(run_dir)

@@ -81,7 +81,7 @@ def score_snapshots(run_dir: Path) -> list[dict]:
     """Score every snapshot not yet in RUN_DIR/convergence.json; returns the whole curve."""
     import torch
 
-    from csacgan.checkpoint import build_generator, write_json
+    from csacgan.checkpoint import build_generator, snapshot_paths, write_json
     from csacgan.config import TrainConfig
     from csacgan.generate import sample
     from csacgan.metrics import METRICS, EvalContext
@@ -90,7 +90,7 @@ def score_snapshots(run_dir: Path) -> list[dict]:
     path = run_dir / "convergence.json"
     curve = json.loads(path.read_text()) if path.is_file() else []
     done = {p["epoch"] for p in curve}
-    snaps = [p for p in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt"))
+    snaps = [p for p in snapshot_paths(run_dir)
              if int(p.stem.rsplit("_", 1)[1]) not in done]
     if not snaps:
         return curve
@@ -169,6 +169,7 @@ def run_study(out: Path, max_epochs: int, jobs: int, data_dir: str | None, only=
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from csacgan.checkpoint import snapshot_paths
     from csacgan.experiments.grid import _worker_threads
     from csacgan.data import load_dataset
     from csacgan.metrics.evaluator import load_or_train_evaluator
@@ -187,7 +188,7 @@ def run_study(out: Path, max_epochs: int, jobs: int, data_dir: str | None, only=
         epochs, name = todo[0]
         target = min(max_epochs, epochs + CHUNK)
         in_flight[pool.submit(work, name, str(out), target, max_epochs, data_dir)] = name
-        trained = len(list((out / name / "snapshots").glob("generator_epoch_*.pt")))
+        trained = len(snapshot_paths(out / name))
         print(f"{time.strftime('%H:%M:%S')} {name}: {next_step(epochs, trained, target)}", flush=True)
         return True
 

@@ -15,6 +15,17 @@ import torch
 from .nets import Discriminator, generator_from_config, set_channels_last
 
 CHECKPOINT = "checkpoint.pt"
+SNAPSHOTS = "snapshots"  # the generator alone after each epoch: SNAPSHOTS/generator_epoch_NNN.pt
+
+
+def snapshot_path(run_dir: str | Path, epoch: int) -> Path:
+    """Where a run keeps its generator's snapshot after ``epoch``."""
+    return Path(run_dir) / SNAPSHOTS / f"generator_epoch_{epoch:03d}.pt"
+
+
+def snapshot_paths(run_dir: str | Path) -> list[Path]:
+    """A run's generator snapshots, oldest first."""
+    return sorted((Path(run_dir) / SNAPSHOTS).glob("generator_epoch_*.pt"))
 
 
 @contextlib.contextmanager

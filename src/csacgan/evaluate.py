@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import build_generator, load_generator, write_json
+from .checkpoint import build_generator, load_generator, snapshot_paths, write_json
 from .config import TrainConfig
 from .data.training_set import prepare_data
 from .generate import sample
@@ -106,7 +106,7 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
         seconds[epoch] = total
     labels = torch.arange(data.num_classes).repeat_interleave(n_per_class)
     curve = []
-    for snap_path in sorted((run_dir / "snapshots").glob("generator_epoch_*.pt")):
+    for snap_path in snapshot_paths(run_dir):
         snap = torch.load(snap_path, map_location="cpu", weights_only=False)
         point = scored.get((snap["epoch"], snap["global_step"]))
         if point is None:

@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from .checkpoint import (CHECKPOINT, append_jsonl, atomic_save, atomic_write_text, load_checkpoint,
-                         write_json)
+from .checkpoint import (CHECKPOINT, SNAPSHOTS, append_jsonl, atomic_save, atomic_write_text, load_checkpoint,
+                         snapshot_path, write_json)
 from .config import TrainConfig
 from .data.batches import GeneratedLabels, RealBatches
 from .data.training_set import hold_out, prepare_data
@@ -41,7 +41,7 @@ from .runtime import (autocast_factory, environment, pick_device, pick_precision
 DIVERGED_LOSS = 1e6
 
 # What a run folder holds (a --out holding anything else is refused).
-RUN_FILES = {"config.json", "log.jsonl", "stats.jsonl", "checkpoint.pt", "samples", "snapshots",
+RUN_FILES = {"config.json", "log.jsonl", "stats.jsonl", CHECKPOINT, "samples", SNAPSHOTS,
              "tensorboard", "metrics.json", "curve.json", "convergence.json", "autoencoder.pt"}
 
 
@@ -176,11 +176,10 @@ class Trainer:
         """The generator alone after each epoch (4 MB), to score quality against time."""
         if not self.world.main:
             return
-        folder = self.run_dir / "snapshots"
-        folder.mkdir(exist_ok=True)
+        path = snapshot_path(self.run_dir, self.epoch)
+        path.parent.mkdir(exist_ok=True)
         atomic_save({"generator": self.sampling_generator().state_dict(), "generator_config": self.G.config,
-                     "ema": self.G_ema is not None, "epoch": self.epoch, "global_step": self.global_step},
-                    folder / f"generator_epoch_{self.epoch:03d}.pt")
+                     "ema": self.G_ema is not None, "epoch": self.epoch, "global_step": self.global_step}, path)
 
     def restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["generator"])
@@ -435,7 +434,7 @@ def prepare_run_dir(run_dir: Path) -> Path:
 
 
 def remove_temporary(run_dir: Path) -> None:
-    for folder in (run_dir, run_dir / "snapshots"):
+    for folder in (run_dir, run_dir / SNAPSHOTS):
         for path in folder.glob("*.tmp"):
             path.unlink(missing_ok=True)
 
