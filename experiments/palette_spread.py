@@ -17,19 +17,8 @@ from pathlib import Path
 import torch
 
 
-def garment_colours(images: torch.Tensor) -> torch.Tensor:
-    """(N, 3) mean RGB of each image's brightest quarter of pixels; images (N, 3, H, W) uint8."""
-    x = images.float() / 255
-    luminance = x.mean(dim=1).flatten(1)
-    bright = luminance >= luminance.quantile(0.75, dim=1, keepdim=True)
-    return (x.flatten(2) * bright[:, None]).sum(-1) / bright.sum(-1, keepdim=True)
-
-
-def palette_spread(images: torch.Tensor) -> float:
-    from matplotlib.colors import rgb_to_hsv
-    hue = torch.from_numpy(rgb_to_hsv(garment_colours(images).numpy())[:, 0])
-    angle = 2 * torch.pi * hue
-    return float(1 - torch.hypot(angle.cos().mean(), angle.sin().mean()))
+from csacgan.metrics.hue_spread import foreground_colours as garment_colours  # noqa: E402
+from csacgan.metrics.hue_spread import hue_spread_of as palette_spread  # noqa: E402
 
 
 SUMMARY = [("accuracy", "classifier_accuracy", None), ("SSIM", "ssim_diversity", None), ("FID", "fid", None),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .nets import Discriminator, generator_from_config, set_channels_last
+from .nets import discriminator_from_config, generator_from_config, set_channels_last
 
 CHECKPOINT = "checkpoint.pt"
 SNAPSHOTS = "snapshots"  # the generator alone after each epoch: SNAPSHOTS/generator_epoch_NNN.pt
@@ -103,8 +103,8 @@ def load_generator(run_dir: str | Path, device="cpu", weights: str = "sampling")
     return build_generator(ckpt, device, weights), ckpt
 
 
-def load_discriminator(run_dir: str | Path, device="cpu") -> Discriminator:
+def load_discriminator(run_dir: str | Path, device="cpu"):
     ckpt = load_checkpoint(run_dir)
-    discriminator = Discriminator(**ckpt["discriminator_config"])
+    discriminator = discriminator_from_config(ckpt["discriminator_config"])
     discriminator.load_state_dict(ckpt["discriminator"])
     return discriminator.to(device).eval()

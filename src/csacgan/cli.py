@@ -110,7 +110,8 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 def _add_train(sub) -> None:
     from .data import DATASETS
     from .data.batches import FAKE_LABELS, SAMPLINGS
-    from .methods import ADVERSARIAL_LOSSES, METHODS, method_defaults
+    from .methods import ADVERSARIAL_LOSSES, CLASS_LOSSES, METHODS, method_defaults
+    from .nets import ARCHITECTURES
     from .methods.class_costs import ERROR_SOURCES
     from .methods.cost_sensitive import COSTS_IN
     d = TrainConfig()
@@ -203,6 +204,13 @@ def _add_train(sub) -> None:
                     metavar="TARGET", help="adaptive discriminator augmentation (Karras et al. 2020): "
                     "--diffaugment's transforms (default translation,cutout) applied with a probability "
                     "adjusted so that E[sign D(real)] stays near TARGET, e.g. 0.6; 0: none")
+    lv.add_argument("--class-loss", choices=list(CLASS_LOSSES), default=d.class_loss,
+                    help="the ACGAN family's class loss: ce (the paper's cross-entropy), tac (TAC-GAN's twin "
+                    "classifier, Gong et al. 2019) or d2d-ce (ReACGAN's data-to-data cross-entropy, Kang et al. "
+                    "2021); CostSensitive-ACGAN's costs weigh whichever is used")
+    lv.add_argument("--gsr", type=_option("gsr"), default=d.gsr, metavar="WEIGHT",
+                    help="group spectral regularisation of G's class-conditional BatchNorm (Rangwani et al. "
+                    "2022), e.g. 0.5; --architecture resnet only; 0: none")
     c = p.add_argument_group("CostSensitive-ACGAN costs w_c (--method cs-acgan only)")
     c.add_argument("--temperature", "--tau", type=_option("temperature"),
                    help=f"w = softmax(error / tau); the paper uses 1 (default {cs['temperature']})")
@@ -227,8 +235,16 @@ def _add_train(sub) -> None:
                    help=f"epochs of the autoencoder stage (reused from the cache when already trained "
                         f"for the same data, seed and networks; default {bagan['autoencoder_epochs']})")
     n = p.add_argument_group("networks")
-    n.add_argument("--g-channels", type=_option("g_channels"), help="generator widths, 5 values (default 128,64,32,32,16)")
-    n.add_argument("--d-channels", type=_option("d_channels"), help="discriminator widths, 4 values (default 32,64,128,128)")
+    n.add_argument("--architecture", choices=["auto", *ARCHITECTURES], default=d.architecture,
+                   help="table2: the paper's networks; resnet: residual networks with a spectral-norm "
+                   "discriminator and class-conditional BatchNorm in G (colour images); auto: table2 for "
+                   "grey images, the colour study's choice for colour ones (docs/your-data.md)")
+    n.add_argument("--d-projection", type=_bool, default=d.d_projection,
+                   help="add the projection discriminator's class term to D's source logit (Miyato and Koyama 2018)")
+    n.add_argument("--g-channels", type=_option("g_channels"), help="generator widths, 5 values (default "
+                   "128,64,32,32,16); with --architecture resnet one width (default 128)")
+    n.add_argument("--d-channels", type=_option("d_channels"), help="discriminator widths, 4 values (default "
+                   "32,64,128,128); with --architecture resnet one width (default 128)")
     n.add_argument("--d-strides", type=_option("d_strides"), help="discriminator strides, 4 values (default 2,1,2,1; "
                    "the paper's Table 2 literally: 1,1,1,1)")
     n.add_argument("--no-g-batch-norm", action="store_true", help="generator without BatchNorm")

@@ -37,11 +37,12 @@ RANGES = {
     "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
     "g_ema": (float, 0, 1, True, False), "d_dropout": (float, 0, 1, True, False), "lecam": (float, 0, None),
     "ada_target": (float, 0, 1, True, False), "d_minibatch_std": (int, 0, None),
-    "mode_seeking": (float, 0, None),
+    "mode_seeking": (float, 0, None), "gsr": (float, 0, None),
     "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
     "grid_columns": (int, 1, None),
 }
 LIST_RANGES = {"g_channels": (int, 5, 1), "d_channels": (int, 4, 1), "d_strides": (int, 4, 1)}
+ONE_WIDTH = ("g_channels", "d_channels")  # --architecture resnet: one width each
 # Methods' own options (TrainConfig.method_options), by the name their constructor uses.
 METHOD_RANGES = {"temperature": (float, 0, None, False), "momentum": (float, 0, 1, False, True),
                  "autoencoder_epochs": (int, 1, None), "autoencoder_lr": (float, 0, None, False),
@@ -65,8 +66,10 @@ def check_option(name: str, value, label: str | None = None):
         return value
     if name in LIST_RANGES:
         kind, length, low = LIST_RANGES[name]
-        if len(value) != length or any(int(v) != v or v < low for v in value):
-            raise ValueError(f"{label} takes {length} comma-separated integers >= {low}, got "
+        lengths = (length, 1) if name in ONE_WIDTH else (length,)
+        if len(value) not in lengths or any(int(v) != v or v < low for v in value):
+            also = " (or one width, for --architecture resnet)" if name in ONE_WIDTH else ""
+            raise ValueError(f"{label} takes {length} comma-separated integers >= {low}{also}, got "
                              f"{','.join(map(str, value)) or 'nothing'}")
         return [int(v) for v in value]
     if name not in RANGES and name not in METHOD_RANGES:
@@ -134,7 +137,13 @@ class TrainConfig:
     mode_seeking: float = 0.0            # weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019); 0: none
     lecam: float = 0.0                   # LeCam regularisation weight (Tseng et al. 2021); 0: none
     ada_target: float = 0.0              # adaptive D augmentation's target E[sign D(real)] (Karras et al. 2020); 0: none
-    # networks (csacgan.nets.acgan_nets)
+    class_loss: str = "ce"               # L_c of the ACGAN family: ce, tac (TAC-GAN), d2d-ce (ReACGAN); methods/class_losses.py
+    gsr: float = 0.0                     # group spectral regularisation of G's class-conditional BatchNorm
+                                         # (Rangwani et al. 2022; --architecture resnet); 0: none
+    # networks (csacgan.nets)
+    architecture: str = "auto"           # table2 (the paper's), resnet, or auto: table2 for grey images,
+                                         # the colour study's winner for colour ones (nets.pick_architecture)
+    d_projection: bool = False           # projection term in D's source logit (Miyato and Koyama 2018)
     latent_dim: int = 100
     g_channels: list[int] | None = None
     d_channels: list[int] | None = None

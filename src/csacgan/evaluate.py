@@ -33,7 +33,7 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     checkpoint.build_generator) and write them to ``output``: by default RUN_DIR/metrics.json,
     RUN_DIR/metrics-raw.json for the raw weights of a run that kept an EMA."""
     run_dir = Path(run_dir)
-    metrics = list(metrics or DEFAULT_METRICS)
+    defaulted, metrics = not metrics, list(metrics or DEFAULT_METRICS)
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; choose from {', '.join(METRICS)}")
@@ -46,6 +46,8 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     if data_dir is not None:
         cfg.data_dir = data_dir
     data, indices, summary = prepare_data(cfg)
+    if defaulted and data.image_shape[0] == 3:  # colour: whether each class keeps its palettes
+        metrics.append("hue_spread")
     K = data.num_classes
     labels = torch.arange(K).repeat_interleave(n_per_class)
     images = sample(generator, labels, seed)
@@ -123,7 +125,8 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
 def format_table(report: dict) -> str:
     m = report["metrics"]
     columns = [("classifier_accuracy", "acc", "{:.3f}"), ("ssim_diversity", "SSIM", "{:.3f}"),
-               ("fid", "FID", "{:.2f}"), ("kid", "KID", "{:.4f}"), ("cas", "CAS recall", "{:.3f}")]
+               ("fid", "FID", "{:.2f}"), ("kid", "KID", "{:.4f}"), ("cas", "CAS recall", "{:.3f}"),
+               ("hue_spread", "hue spread", "{:.3f}")]
     columns = [c for c in columns if c[0] in m]
     header = ["class"] + [f"{label} (real)" for _, label, _ in columns]
     classes = list(next(iter(m[c[0]]["per_class"] for c in columns)).keys()) if columns else []

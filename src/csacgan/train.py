@@ -29,8 +29,8 @@ from .data.training_set import hold_out, prepare_data
 from .distributed import SINGLE, World, sync_batch_norm
 from . import distributed
 from .methods import build_method
-from .methods.regularizers import mode_seeking_loss
-from .nets import fused, network_arguments, set_channels_last
+from .methods.regularizers import group_spectral_norm, mode_seeking_loss
+from .nets import fused, network_arguments, pick_architecture, set_channels_last
 from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
@@ -77,7 +77,7 @@ class Trainer:
         K = self.data.num_classes
         self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
-                                   lecam=cfg.lecam, ada_target=cfg.ada_target)
+                                   lecam=cfg.lecam, ada_target=cfg.ada_target, class_loss=cfg.class_loss)
         held, fraction = indices[:0], self.method.held_out_fraction()
         if fraction:  # real images the method measures but never trains on
             indices, held = hold_out(indices, self.data.train_labels, fraction, cfg.seed)
@@ -98,9 +98,16 @@ class Trainer:
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
-        self.G, self.D = self.method.build_networks(*network_arguments(
+        cfg.architecture = pick_architecture(cfg.architecture, self.data.image_shape)  # recorded resolved
+        g_args, d_args = network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
-            cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout, cfg.d_minibatch_std))
+            cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout, cfg.d_minibatch_std, cfg.architecture)
+        if cfg.d_projection:
+            d_args["projection"] = True
+        self.G, self.D = self.method.build_networks(g_args, d_args)
+        if cfg.gsr and not hasattr(self.G, "class_norms"):
+            raise ValueError("--gsr regularises a generator's class-conditional BatchNorm: use it with "
+                             "--architecture resnet and --method acgan or cs-acgan")
         self.G.to(self.device)
         self.D.to(self.device)
         if cfg.channels_last:
@@ -249,6 +256,10 @@ class Trainer:
         try:
             with self.autocast():
                 g_loss, g_stats = self.method.generator_loss(self.D, fake, fake_labels)
+            if cfg.gsr:
+                gsr = group_spectral_norm(self.G)
+                g_loss = g_loss + cfg.gsr * gsr
+                g_stats["g_gsr"] = gsr.item()
             if cfg.mode_seeking:
                 ms = mode_seeking_loss(fake, z)
                 g_loss = g_loss + cfg.mode_seeking * ms

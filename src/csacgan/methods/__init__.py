@@ -12,10 +12,11 @@ import inspect
 from .acgan import ACGAN
 from .bagan import BAGAN
 from .cost_sensitive import CostSensitiveACGAN
+from .class_losses import CLASS_LOSSES
 from .losses import ADVERSARIAL_LOSSES
 
 METHODS = {"acgan": ACGAN, "cs-acgan": CostSensitiveACGAN, "bagan": BAGAN}
-SHARED_OPTIONS = ("adversarial_loss", "fake_class_loss_in_d", "diffaugment", "lecam", "ada_target")
+SHARED_OPTIONS = ("adversarial_loss", "fake_class_loss_in_d", "diffaugment", "lecam", "ada_target", "class_loss")
 
 
 def _method(name: str):
@@ -45,5 +46,5 @@ def build_method(name: str, num_classes: int, method_options: dict | None = None
     return _method(name)(num_classes, **shared, **check_method_options(name, method_options or {}))
 
 
-__all__ = ["ACGAN", "ADVERSARIAL_LOSSES", "BAGAN", "CostSensitiveACGAN", "METHODS", "SHARED_OPTIONS",
+__all__ = ["ACGAN", "ADVERSARIAL_LOSSES", "BAGAN", "CLASS_LOSSES", "CostSensitiveACGAN", "METHODS", "SHARED_OPTIONS",
            "build_method", "check_method_options", "method_defaults"]

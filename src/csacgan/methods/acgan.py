@@ -19,16 +19,22 @@ import torch
 import torch.nn.functional as F
 
 from ..distributed import SINGLE
-from ..nets import Discriminator, Generator
+from ..nets import DiscriminatorOutput, discriminator_from_config, generator_from_config
 from .ada import AdaptiveAugment
+from .class_losses import class_loss as class_loss_factory
 from .diffaugment import DiffAugment
 from .losses import adversarial_loss as adversarial_loss_factory
 from .regularizers import LeCam
 
 
-def class_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """L_c (eq. 2): per-sample cross-entropy times its class's weight, averaged."""
-    return (F.cross_entropy(logits.float(), labels, reduction="none") * weights).mean()
+def split(out: DiscriminatorOutput, n: int) -> tuple[DiscriminatorOutput, DiscriminatorOutput]:
+    """D's outputs on [real; fake] as the real batch's and the generated batch's."""
+    parts = [{}, {}]
+    for name, value in vars(out).items():
+        for part, piece in zip(parts, (value, value) if value is None or name == "proxies"
+                               else (value[:n], value[n:])):
+            part[name] = piece
+    return DiscriminatorOutput(**parts[0]), DiscriminatorOutput(**parts[1])
 
 
 class ACGAN:
@@ -48,6 +54,8 @@ class ACGAN:
     ada_target : adaptive discriminator augmentation (methods/ada.py): the target of its
         overfitting heuristic E[sign(D(real))], e.g. 0.6; the ``diffaugment`` policy (default
         translation and cutout) is then applied with the probability it adjusts. 0 for none.
+    class_loss : L_c: "ce" (ACGAN's, the paper's), "tac" (TAC-GAN's twin classifier) or
+        "d2d-ce" (ReACGAN's data-to-data cross-entropy); methods/class_losses.py.
     """
 
     name = "acgan"
@@ -55,8 +63,9 @@ class ACGAN:
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
-                 ada_target: float = 0.0):
+                 ada_target: float = 0.0, class_loss: str = "ce"):
         self.num_classes = num_classes
+        self.class_loss = class_loss_factory(class_loss)  # L_c (methods/class_losses.py)
         self.adversarial_loss = adversarial_loss
         self.source_loss = adversarial_loss_factory(adversarial_loss)  # L_s (methods/losses.py)
         self.fake_class_loss_in_d = fake_class_loss_in_d
@@ -67,7 +76,8 @@ class ACGAN:
     # -- what subclasses change ------------------------------------------------------
     def build_networks(self, generator_args: dict, discriminator_args: dict):
         """(generator, discriminator) from the constructor arguments the data implies."""
-        return Generator(**generator_args), Discriminator(**discriminator_args)
+        extra = {"class_head": self.class_loss.head} if self.class_loss.head != "linear" else {}
+        return generator_from_config(generator_args), discriminator_from_config({**discriminator_args, **extra})
 
     def before_training(self, generator, discriminator, data) -> dict:
         """Hook run once at the start of a new run (not on resume); returns values to log."""
@@ -110,25 +120,27 @@ class ACGAN:
         return {"ada_p": self.ada.probability}
 
     # -- shared losses -----------------------------------------------------------------
-    def discriminator_outputs(self, discriminator, real, fake):
-        """D on the real and the generated batch: (real_source, real_class, fake_source, fake_class).
+    def discriminator_outputs(self, discriminator, real, fake, real_labels=None, fake_labels=None):
+        """D on the real and the generated batch: (real outputs, generated outputs), each a
+        nets.DiscriminatorOutput; the labels feed a projection head.
 
         One pass over both batches concatenated: D has no batch statistics (no
         BatchNorm), so this equals two passes, and on the CPU it is faster (fewer,
         larger operator calls)."""
         both = torch.cat([self.augment(real), self.augment(fake).to(real.dtype)])
-        source, classes = discriminator(both)
-        n = len(real)
-        return source[:n], classes[:n], source[n:], classes[n:]
+        labels = torch.cat([real_labels, fake_labels]) if real_labels is not None else None
+        return split(discriminator.outputs(both, labels), len(real))
 
     def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
-        real_source, real_class, fake_source, fake_class = self.discriminator_outputs(discriminator, real, fake)
+        real_out, fake_out = self.discriminator_outputs(discriminator, real, fake, real_labels, fake_labels)
+        real_source, fake_source = real_out.source, fake_out.source
         l_s = self.source_loss.discriminator(real_source, fake_source, discriminator, real, fake)
         if self.lecam:
             l_s = l_s + self.lecam(real_source, fake_source, self.world)
-        l_c = class_loss(real_class, real_labels, self.class_weights(real_labels, "d"))
-        if self.fake_class_loss_in_d:
-            l_c = l_c + class_loss(fake_class, fake_labels, self.class_weights(fake_labels, "d"))
+        l_c = self.class_loss.discriminator(real_out, real_labels, self.class_weights(real_labels, "d"),
+                                            fake_out, fake_labels, self.class_weights(fake_labels, "d"),
+                                            self.fake_class_loss_in_d)
+        real_class, fake_class = real_out.classes, fake_out.classes
         with torch.no_grad():
             self.observe(real_class, real_labels, fake_class, fake_labels)
             stats = {**self.observe_real_source(real_source),
@@ -140,10 +152,10 @@ class ACGAN:
         return l_s + l_c, stats
 
     def generator_loss(self, discriminator, fake, fake_labels):
-        fake_source, fake_class = discriminator(self.augment(fake))
-        l_s = self.source_loss.generator(fake_source)
-        l_c = class_loss(fake_class, fake_labels, self.class_weights(fake_labels, "g"))
+        out = discriminator.outputs(self.augment(fake), fake_labels)
+        l_s = self.source_loss.generator(out.source)
+        l_c = self.class_loss.generator(out, fake_labels, self.class_weights(fake_labels, "g"))
         with torch.no_grad():
             stats = {"g_source_loss": l_s.item(), "g_class_loss": l_c.item(),
-                     "g_class_acc": (fake_class.argmax(1) == fake_labels).float().mean().item()}
+                     "g_class_acc": (out.classes.argmax(1) == fake_labels).float().mean().item()}
         return l_s + l_c, stats

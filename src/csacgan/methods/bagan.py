@@ -22,8 +22,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..nets import Discriminator, set_channels_last
-from ..nets.bagan_nets import ClassConditionalGenerator, Encoder, class_conditional_latent
+from ..nets import discriminator_from_config, set_channels_last
+from ..nets.bagan_nets import ClassConditionalGenerator, class_conditional_latent, encoder_for
 from .acgan import ACGAN
 from .autoencoder import autoencoder_key, encode, train_autoencoder
 
@@ -33,7 +33,10 @@ class BAGAN(ACGAN):
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce", fake_class_loss_in_d: bool = True,
                  diffaugment: str | None = None, lecam: float = 0.0, ada_target: float = 0.0,
-                 autoencoder_epochs: int = 3, autoencoder_lr: float = 1e-3):
+                 class_loss: str = "ce", autoencoder_epochs: int = 3, autoencoder_lr: float = 1e-3):
+        if class_loss != "ce":
+            raise ValueError(f"--class-loss {class_loss} is an option of the ACGAN family (acgan, cs-acgan); "
+                             f"BAGAN's discriminator has its own K+1-class loss")
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target)
         if autoencoder_epochs < 1:
             raise ValueError(f"autoencoder_epochs must be >= 1, got {autoencoder_epochs}")
@@ -41,11 +44,10 @@ class BAGAN(ACGAN):
 
     def build_networks(self, generator_args: dict, discriminator_args: dict):
         return (ClassConditionalGenerator(**generator_args),
-                Discriminator(**{**discriminator_args, "num_classes": self.num_classes + 1}))
+                discriminator_from_config({**discriminator_args, "num_classes": self.num_classes + 1}))
 
     def before_training(self, generator, discriminator, data) -> dict:
-        body = {k: v for k, v in discriminator.config.items() if k != "num_classes"}
-        encoder = Encoder(latent_dim=generator.latent_dim, **body).to(data.device)
+        encoder = encoder_for(discriminator, generator.latent_dim).to(data.device)
         set_channels_last(encoder, discriminator.memory_format == torch.channels_last)
         key = autoencoder_key(data.data_key, data.seed, encoder.config, generator.decoder.config,
                               self.autoencoder_epochs, data.batch_size, self.autoencoder_lr)
@@ -63,7 +65,8 @@ class BAGAN(ACGAN):
     def discriminator_loss(self, discriminator, real, real_labels, fake, fake_labels):
         if self.adversarial_loss != "bce":
             return super().discriminator_loss(discriminator, real, real_labels, fake, fake_labels)
-        _, real_class, _, fake_class = self.discriminator_outputs(discriminator, real, fake)
+        real_out, fake_out = self.discriminator_outputs(discriminator, real, fake)
+        real_class, fake_class = real_out.classes, fake_out.classes
         fake_target = torch.full_like(fake_labels, self.num_classes)
         l_real = F.cross_entropy(real_class.float(), real_labels)
         l_fake = F.cross_entropy(fake_class.float(), fake_target)

@@ -33,10 +33,11 @@ class CostSensitiveACGAN(ACGAN):
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
-                 ada_target: float = 0.0, temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
+                 ada_target: float = 0.0, class_loss: str = "ce", temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
                  fake_per_class: int = 500, costs_in: str = "both", update_every: int = 0,
                  held_out_fraction: float = 0.1, classifier_steps: int = 600):
-        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target)
+        super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target,
+                         class_loss)
         if error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
         if costs_in not in COSTS_IN:

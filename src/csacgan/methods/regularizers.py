@@ -53,3 +53,22 @@ def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) ->
     noise = z[:n].float()
     ratio = (images[0::2] - images[1::2]).abs().mean() / (noise[0::2] - noise[1::2]).abs().mean()
     return 1 / (ratio + eps)
+
+
+def group_spectral_norm(generator, groups: int = 16) -> torch.Tensor:
+    """Group spectral regularisation, gSR (Rangwani, Mopuri and Babu 2022, "Improving GANs
+    for Long-Tailed Data through Group Spectral Regularization", eq. 4), for G to minimise:
+    for every class-conditional BatchNorm and class y, the class's gain offset (gamma_y - 1)
+    and bias beta_y, each of C values, are reshaped into ``groups`` x C/groups matrices,
+    and their largest singular values are summed over classes and layers (averaged over
+    classes here, so that the weight does not scale with K). The spectral collapse of the
+    tail classes' conditional parameters that the paper finds goes with their mode
+    collapse; torch.linalg.matrix_norm(ord=2) computes the exact largest singular value of
+    these small matrices (the paper estimates it by power iteration)."""
+    total = 0.0
+    for norm in generator.class_norms():
+        for param, centre in ((norm.gain.weight, 1.0), (norm.bias.weight, 0.0)):
+            k, c = param.shape
+            g = groups if c % groups == 0 else 1
+            total = total + torch.linalg.matrix_norm((param.float() - centre).view(k, g, c // g), ord=2).mean()
+    return total

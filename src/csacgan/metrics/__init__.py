@@ -76,6 +76,6 @@ def per_class(values) -> dict[str, float]:
 
 
 # Importing the modules registers them.
-from . import classifier_accuracy, ssim_diversity, fid, cas, augmentation_gain, prdc  # noqa: E402,F401
+from . import classifier_accuracy, ssim_diversity, fid, cas, augmentation_gain, prdc, hue_spread  # noqa: E402,F401
 
 __all__ = ["METRICS", "EvalContext", "register", "per_class"]

@@ -40,6 +40,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .fast_layers import LeakyReLUDropout, TwoHeads
+from .heads import DiscriminatorHeads, head_outputs, plain_heads
 
 
 class Generator(nn.Module):
@@ -110,13 +111,19 @@ class MinibatchStd(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
                  channels=(32, 64, 128, 128), strides=(2, 1, 2, 1), dropout: float = 0.3,
-                 pad_to: int = 32, spectral_norm: bool = False, minibatch_std: int = 0):
+                 pad_to: int = 32, spectral_norm: bool = False, minibatch_std: int = 0,
+                 class_head: str = "linear", projection: bool = False):
         super().__init__()
         self.config = dict(num_classes=num_classes, in_channels=in_channels, image_size=image_size,
                            channels=list(channels), strides=list(strides), dropout=dropout, pad_to=pad_to,
                            spectral_norm=spectral_norm)
         if minibatch_std:  # only when asked, so that older cache keys (BAGAN's autoencoder) stay the same
             self.config["minibatch_std"] = minibatch_std
+        if class_head != "linear":  # so are the heads beyond ACGAN's (nets/heads.py)
+            self.config["class_head"] = class_head
+        if projection:
+            self.config["projection"] = projection
+        self.class_head, self.projection = class_head, projection
         self.pad = max(0, pad_to - image_size)
         kernels = (5, 3, 5, 3)
         layers, width, size = [], in_channels, image_size + self.pad
@@ -137,7 +144,7 @@ class Discriminator(nn.Module):
         self.register_load_state_dict_pre_hook(_rename_old_keys)
 
     def build_heads(self, in_features: int, num_classes: int) -> nn.Module:
-        return TwoHeads(in_features, num_classes)
+        return plain_heads(in_features, num_classes, self.class_head, self.projection)
 
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
         """The last convolution's output, (N, C, H, W) in the networks' memory format."""
@@ -146,9 +153,16 @@ class Discriminator(nn.Module):
             x = F.pad(x, (lo, self.pad - lo, lo, self.pad - lo), value=-1.0)  # -1 is black in [-1, 1]
         return self.body(x.contiguous(memory_format=self.memory_format))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def outputs(self, x: torch.Tensor, labels: torch.Tensor | None = None):
+        """Every head's output (nets/heads.py's DiscriminatorOutput); ``labels`` for the projection term."""
+        return head_outputs(self.heads, self.feature_maps(x), labels)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns (source logit (N,), class logits (N, K))."""
-        return self.heads(self.feature_maps(x))
+        if isinstance(self.heads, DiscriminatorHeads):
+            out = self.heads.outputs(self.feature_maps(x), labels)
+            return out.source, out.classes
+        return self.heads(self.feature_maps(x))  # TwoHeads; BAGAN's encoder: its code
 
 
 # Checkpoints written before the activation and the heads became modules of their own:

@@ -14,6 +14,9 @@ from torch import nn
 
 from .acgan_nets import Discriminator, Generator
 from .fast_layers import LinearOnMaps
+from .resnet_nets import ResNetEncoder, ResNetGenerator
+
+DECODERS = {"acgan": Generator, "resnet": ResNetGenerator}
 
 
 class Encoder(Discriminator):
@@ -27,6 +30,15 @@ class Encoder(Discriminator):
         return LinearOnMaps(in_features, latent_dim)
 
 
+def encoder_for(discriminator, latent_dim: int):
+    """BAGAN's encoder with ``discriminator``'s body (either network family)."""
+    body = {k: v for k, v in discriminator.config.items() if k != "num_classes"}
+    if body.get("kind") == "resnet":
+        return ResNetEncoder(latent_dim=latent_dim, **body)
+    body = {k: v for k, v in body.items() if k not in ("class_head", "projection")}
+    return Encoder(latent_dim=latent_dim, **body)
+
+
 class ClassConditionalGenerator(nn.Module):
     """decoder(mu_c + L_c z): BAGAN's class-conditional latent generator.
 
@@ -37,11 +49,19 @@ class ClassConditionalGenerator(nn.Module):
 
     kind = "bagan"
 
-    def __init__(self, num_classes: int = 10, latent_dim: int = 100, **decoder):
+    def __init__(self, num_classes: int = 10, latent_dim: int = 100, decoder_kind: str = "acgan", **decoder):
         super().__init__()
-        decoder = {k: v for k, v in decoder.items() if k not in ("conditional", "kind")}
-        self.decoder = Generator(num_classes=num_classes, latent_dim=latent_dim, conditional=False, **decoder)
-        self.config = {**self.decoder.config, "kind": self.kind}
+        kind = decoder.pop("kind", None)  # network_arguments' kind of generator: the decoder's
+        if kind not in (None, self.kind):
+            decoder_kind = kind
+        if decoder_kind not in DECODERS:
+            raise ValueError(f"unknown BAGAN decoder {decoder_kind!r}; choose one of {', '.join(DECODERS)}")
+        decoder = {k: v for k, v in decoder.items() if k != "conditional"}
+        self.decoder = DECODERS[decoder_kind](num_classes=num_classes, latent_dim=latent_dim, conditional=False,
+                                              **decoder)
+        self.config = {**{k: v for k, v in self.decoder.config.items() if k != "kind"}, "kind": self.kind}
+        if decoder_kind != "acgan":  # older checkpoints, without the key, rebuild as they were
+            self.config["decoder_kind"] = decoder_kind
         self.num_classes, self.latent_dim = num_classes, latent_dim
         self.register_buffer("class_means", torch.zeros(num_classes, latent_dim))
         self.register_buffer("class_scale_tril", torch.eye(latent_dim).repeat(num_classes, 1, 1))

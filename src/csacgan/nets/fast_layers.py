@@ -124,6 +124,8 @@ def linear_on_maps(maps: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor 
     copying channels_last maps: there the maps are flattened in their memory order (a
     view) and the weight's columns are permuted to match (a copy of the 11 x 8192 weight
     instead of the 128 x 8192 maps, forward and backward)."""
+    if maps.dim() == 2:  # pooled features
+        return F.linear(maps, weight, bias)
     n, c, h, w = maps.shape
     if maps.is_contiguous() or not maps.is_contiguous(memory_format=torch.channels_last):
         return F.linear(maps.reshape(n, -1), weight, bias)
