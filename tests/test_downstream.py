@@ -97,6 +97,31 @@ def test_bad_requests_are_clear(tmp_path):
         Settings(out=str(tmp_path), samplers=["gamo"]).resolved()
     with pytest.raises(ValueError, match="level"):
         Settings(out=str(tmp_path), protocol="paper", levels=["rho7"]).resolved()
+    for recipe in ("none+focal", "class-weight+drw"):
+        with pytest.raises(ValueError, match="unknown loss"):
+            Settings(out=str(tmp_path), samplers=[recipe]).resolved()
+    from csacgan.experiments.downstream import recipe_parts
+    assert recipe_parts("bagan+logit-adjusted") == ("bagan", "logit-adjusted") and recipe_parts("none") == ("none", "ce")
+
+
+def test_long_tail_losses_alone_and_under_a_sampler_on_resnet32(tmp_path):
+    """SAMPLER+LOSS cells: the loss alone (none+ldam-drw, the cosine head) and on top of
+    random oversampling, with the CIFAR ResNet-32."""
+    from csacgan.cli import main
+    rng = np.random.default_rng(0)
+    labels = np.array([0] * 12 + [1] * 60 + [2] * 60)
+    images = (rng.random((len(labels), 28, 28)) * 60 + labels[:, None, None] * 80).astype(np.uint8)
+    test = np.repeat([0, 1, 2], 10)
+    test_images = (rng.random((30, 28, 28)) * 60 + test[:, None, None] * 80).astype(np.uint8)
+    np.savez(tmp_path / "mine.npz", images=images, labels=labels, test_images=test_images, test_labels=test)
+    out = tmp_path / "study"
+    main(["downstream", "--quick", "--protocol", "given", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"),
+          "--samplers", "none+ldam-drw,random+logit-adjusted", "--classifier", "resnet32", "--seeds", "1",
+          "--out", str(out), "--no-progress"])
+    cells = json.loads((out / "downstream.json").read_text())["cells"]
+    assert set(cells) == {"given/none+ldam-drw/0", "given/random+logit-adjusted/0"}
+    assert cells["given/random+logit-adjusted/0"]["added"] == [43, 0, 0]
+    assert cells["given/none+ldam-drw/0"]["best_step"] >= 0.8 * 60  # DRW's weights were on when it was kept
 
 
 def test_given_protocol_on_a_users_npz(tmp_path):

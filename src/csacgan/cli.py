@@ -391,6 +391,7 @@ def _cmd_reproduce(args) -> None:
 
 def _add_downstream(sub) -> None:
     from .experiments.downstream import CLASSIFIERS, PROTOCOLS, Settings
+    from .classifier_losses import CLASSIFIER_LOSSES
     from .sampler import SAMPLERS
     d = Settings(out="")
     p = sub.add_parser("downstream", help="train a classifier on each sampler's rebalanced set and score "
@@ -407,12 +408,15 @@ def _add_downstream(sub) -> None:
     p.add_argument("--dataset", choices=[k for k in DATASETS if k != "arrays"], default=d.dataset)
     p.add_argument("--data-dir", help="the dataset's folder or file")
     p.add_argument("--samplers", type=lambda t: [v.strip() for v in t.split(",") if v.strip()],
-                   default=d.samplers, help=f"comma-separated, from {', '.join(SAMPLERS)}")
+                   default=d.samplers, help=f"comma-separated, from {', '.join(SAMPLERS)}; SAMPLER+LOSS trains "
+                   f"with a long-tail loss ({', '.join(CLASSIFIER_LOSSES)}): none+ldam-drw is the loss alone, "
+                   f"bagan+logit-adjusted BAGAN's images on top of it")
     p.add_argument("--seeds", type=_bounded(int, 1), default=d.seeds)
     p.add_argument("--levels", type=lambda t: t.split(","), help="only these levels (e.g. rho190)")
     p.add_argument("--minority", type=_classes, default=d.minority, help="the paper protocol's minority class")
     p.add_argument("--classifier", choices=CLASSIFIERS, default=d.classifier,
-                   help="small-cnn: two convolutions (CPU); resnet18: ResNet-18 as DeepSMOTE used (GPU)")
+                   help="small-cnn: two convolutions (CPU); resnet32: the CIFAR ResNet-32 of the long-tail "
+                   "papers (LDAM-DRW; CPU); resnet18: ResNet-18 as DeepSMOTE used (GPU)")
     p.add_argument("--gan-epochs", type=_bounded(int, 1), help="GAN training epochs (default: 8 for paper, "
                    "30 for deepsmote)")
     p.add_argument("--gan-seeds", type=_bounded(int, 1), default=d.gan_seeds, help="GANs trained per method and "

@@ -74,10 +74,15 @@ def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, g: tor
         yield (_random_shift(x, dx, dy) if shift else x), labels[idx].to(device)
 
 
-def _class_error(model: nn.Module, class_weights: torch.Tensor | None):
-    """The (class-weighted) cross-entropy of ``model`` on a batch (x, y)."""
+def _class_error(model: nn.Module, class_weights: torch.Tensor | None, loss=None):
+    """The (class-weighted) cross-entropy of ``model`` on a batch (x, y), or ``loss(logits,
+    y, step)`` (csacgan.classifier_losses) with the steps counted from 0."""
+    steps = iter(itertools.count())
+
     def error(batch):
         x, y = batch
+        if loss is not None:
+            return loss(model(x), y, next(steps))
         return F.cross_entropy(model(x).float(), y, weight=class_weights)
     return error
 
@@ -152,13 +157,17 @@ def predict(model: nn.Module, images_uint8: torch.Tensor, batch_size: int = 2000
 def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, score: Callable, *,
                        seed: int, max_steps: int, check_every: int, patience: int, batch_size: int = 128,
                        lr: float = 1e-3, class_weights: torch.Tensor | None = None, progress: bool = False,
-                       desc: str = "classifier") -> dict:
+                       desc: str = "classifier", loss=None) -> dict:
     """Train until ``score(model)`` (higher is better, e.g. balanced accuracy on a validation
     split) has not improved for ``patience`` checks, one check every ``check_every`` steps,
     at most ``max_steps``; the model ends with the weights of its best check.
 
     Adam with a cosine decay of ``lr`` over ``max_steps``; every batch is shifted by up to 2
-    pixels (the augmentation). Returns {"best_step", "best_score", "steps", "checks"}.
+    pixels (the augmentation). ``loss``: a csacgan.classifier_losses object instead of the
+    (``class_weights``-weighted) cross-entropy; checks before its ``defer_step`` (DRW's
+    re-weighting) are recorded but neither kept nor counted against the patience, so the
+    model returned has trained with the loss in its final form.
+    Returns {"best_step", "best_score", "steps", "checks"}.
     """
     import copy
     g = torch.Generator().manual_seed(seed)
@@ -170,7 +179,8 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     if class_weights is not None:
         class_weights = class_weights.to(device)
     batches = _batches(images, labels, min(batch_size, len(images)), g, device=device)
-    error = _class_error(model, class_weights)
+    error = _class_error(model, class_weights, loss)
+    start = min(loss.defer_step, max_steps) if loss is not None else 0
     best = {"best_step": 0, "best_score": float("-inf"), "steps": 0, "checks": []}
     best_state, waited = None, 0
 
@@ -185,6 +195,8 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
         model.eval()
         value = float(score(model))
         best["checks"].append([best["steps"], round(value, 5)])
+        if best["steps"] < start:
+            continue
         if value > best["best_score"]:
             best.update(best_step=best["steps"], best_score=value)
             best_state, waited = copy.deepcopy(model.state_dict()), 0

@@ -41,7 +41,15 @@ from ..data.training_set import prepare_data, validation_split
 from .downstream_report import SPLIT_SEED, cell_key, write_figures, write_report
 
 PROTOCOLS = ("paper", "deepsmote", "given")
-CLASSIFIERS = ("small-cnn", "resnet18")
+CLASSIFIERS = ("small-cnn", "resnet32", "resnet18")
+
+
+def recipe_parts(name: str) -> tuple[str, str]:
+    """(sampler, classifier loss) of a cell's recipe, "SAMPLER" or "SAMPLER+LOSS": e.g.
+    "none+ldam-drw" (the loss alone), "bagan+logit-adjusted" (generated images on top of
+    it); a plain sampler trains with cross-entropy ("class-weight": with its weights)."""
+    sampler, _, loss = name.partition("+")
+    return sampler, loss or "ce"
 VALIDATION = 0.1
 # The GANs' budget per protocol, in epochs of the imbalanced set (64 images a step):
 # paper, 45000 images: the project's default 8 epochs (5600 steps); deepsmote, 9000
@@ -80,10 +88,16 @@ class Settings:
             raise ValueError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {s.protocol!r}")
         if s.classifier not in CLASSIFIERS:
             raise ValueError(f"--classifier must be one of {', '.join(CLASSIFIERS)}, got {s.classifier!r}")
+        from ..classifier_losses import CLASSIFIER_LOSSES
         from ..sampler import SAMPLERS
-        unknown = [n for n in s.samplers if n not in SAMPLERS]
+        unknown = [n for n in s.samplers if recipe_parts(n)[0] not in SAMPLERS]
         if unknown or not s.samplers:
             raise ValueError(f"unknown sampler(s) {unknown}; choose from {', '.join(SAMPLERS)}")
+        bad = [n for n in s.samplers if recipe_parts(n)[1] not in CLASSIFIER_LOSSES
+               or ("+" in n and recipe_parts(n)[0] == "class-weight")]
+        if bad:
+            raise ValueError(f"unknown loss in {bad}: SAMPLER+LOSS takes a loss of "
+                             f"{', '.join(CLASSIFIER_LOSSES)} (and class-weight is a loss itself)")
         if s.gan_seeds < 1:
             raise ValueError(f"--gan-seeds must be at least 1, got {s.gan_seeds}")
         if s.seeds < 1:
@@ -165,6 +179,7 @@ def autoencoder_dir(s: Settings, level: str, data, train_idx) -> Path:
 # ----------------------------------------------------------------------------- cells
 def make_sampler(name: str, seed: int, prepared: dict):
     from ..sampler import GAN_SAMPLERS, SAMPLERS, Autoencoder
+    name = recipe_parts(name)[0]
     if name in GAN_SAMPLERS:
         runs = prepared[name]
         return SAMPLERS[name].from_run(runs[seed % len(runs)], random_state=seed)
@@ -174,7 +189,13 @@ def make_sampler(name: str, seed: int, prepared: dict):
     return SAMPLERS[name](random_state=seed)
 
 
-def make_classifier(kind: str, in_channels: int, num_classes: int, image_size: int) -> torch.nn.Module:
+def make_classifier(kind: str, in_channels: int, num_classes: int, image_size: int,
+                    normed_head: bool = False) -> torch.nn.Module:
+    if kind == "resnet32":  # the long-tailed recognition papers' CIFAR network (nets/resnet32.py)
+        from ..nets.resnet32 import ResNet32
+        return ResNet32(in_channels, num_classes, normed_head)
+    if normed_head:
+        raise ValueError(f"a loss with a normalised head (ldam-drw) needs --classifier resnet32, not {kind}")
     if kind == "resnet18":  # the evaluator's network: torchvision's ResNet-18, 3x3 stride-2 stem
         from ..metrics.evaluator import build_resnet18
         return build_resnet18(in_channels, num_classes)
@@ -199,18 +220,23 @@ def run_cell(job: dict) -> dict:
     """Resample, train the classifier, score it: one (level, sampler, seed)."""
     from sklearn.metrics import balanced_accuracy_score
 
+    from ..classifier_losses import classifier_loss
     from ..fit import predict, train_until_stable
     from ..sampler import GAN_SAMPLERS
     started = time.perf_counter()
     name, seed, K = job["sampler"], job["seed"], job["num_classes"]
+    sampler_name, loss_name = recipe_parts(name)
     X, y = job["train_images"], job["train_labels"]
     sampler = make_sampler(name, seed, job["prepared"])
     X_res, y_res = sampler.fit_resample(X, y)
     weights = sampler.class_weight(y)
+    # the loss sees the class counts of the set it trains on, generated images included
+    loss = classifier_loss(loss_name, np.bincount(y_res, minlength=K), job["max_steps"]) if "+" in name else None
     resampled = time.perf_counter() - started
     torch.manual_seed(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = make_classifier(job["classifier"], X.shape[1], K, X.shape[-1]).to(device)
+    model = make_classifier(job["classifier"], X.shape[1], K, X.shape[-1],
+                            normed_head=loss is not None and loss.normed_head).to(device)
     val_x, val_y = torch.from_numpy(job["val_images"]), job["val_labels"]
 
     def validation_acsa(m):
@@ -220,9 +246,9 @@ def run_cell(job: dict) -> dict:
                                 seed=seed, max_steps=job["max_steps"], check_every=job["check_every"],
                                 patience=job["patience"], progress=job["progress"],
                                 class_weights=None if weights is None else torch.tensor(weights, dtype=torch.float32),
-                                desc=f"{job['level']} {name} seed {seed}")
+                                desc=f"{job['level']} {name} seed {seed}", loss=loss)
     pred = predict(model, torch.from_numpy(job["test_images"])).numpy()
-    gan = {"gan_seed": seed % len(job["prepared"][name])} if name in GAN_SAMPLERS else {}
+    gan = {"gan_seed": seed % len(job["prepared"][sampler_name])} if sampler_name in GAN_SAMPLERS else {}
     return {**test_scores(job["test_labels"], pred, K, job["minority"]), **gan, "machine": machine(device),
             "validation_acsa": fitted["best_score"], "best_step": fitted["best_step"], "steps": fitted["steps"],
             "checks": fitted["checks"], "train_images": int(len(y_res)),
@@ -257,7 +283,7 @@ def _done(cell: dict | None, name: str, seed: int, gan_seeds: int) -> bool:
     from ..sampler import GAN_SAMPLERS
     if cell is None:
         return False
-    return name not in GAN_SAMPLERS or cell.get("gan_seed", 0) == seed % gan_seeds
+    return recipe_parts(name)[0] not in GAN_SAMPLERS or cell.get("gan_seed", 0) == seed % gan_seeds
 
 
 def downstream(settings: Settings, data=None) -> Path:
@@ -296,9 +322,9 @@ def downstream(settings: Settings, data=None) -> Path:
         if not wanted:
             continue
         prepared = {}
-        for name in sorted({n for n, _ in wanted}):
+        for name in sorted({recipe_parts(n)[0] for n, _ in wanted}):
             if name in GAN_SAMPLERS:  # only the GANs that the cells left to run sample (seed k: GAN k % gan_seeds)
-                needed = {seed % s.gan_seeds for n, seed in wanted if n == name}
+                needed = {seed % s.gan_seeds for n, seed in wanted if recipe_parts(n)[0] == name}
                 prepared[name] = [str(gan_run(s, level, name, data, k)) if k in needed else None
                                   for k in range(s.gan_seeds)]
             elif name == "latent-smote":
