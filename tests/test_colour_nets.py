@@ -33,16 +33,24 @@ def test_residual_networks_draw_and_judge_every_size_and_rebuild_from_their_conf
 
 def test_the_generator_is_class_conditional_through_its_batchnorm_and_d_is_spectrally_normalised():
     torch.manual_seed(0)
-    G = ResNetGenerator(3, 8, 3, 32, channels=8).eval()
-    norm = G.class_norms()[0]
+    G = ResNetGenerator(3, 8, 3, 32, channels=8, conditioning="embedding").eval()
     with torch.no_grad():
-        norm.gain.weight[1] += 1.0  # class 1 alone gets another gain
+        G.blocks[0].bn1.gain.weight[1] += 1.0  # class 1 alone gets another gain
     z = torch.randn(2, 8)
     a, b = G(z, torch.tensor([0, 0])), G(z, torch.tensor([1, 1]))
     assert not torch.allclose(a, b)
     assert torch.equal(G(z, torch.tensor([0, 2])), G(z, torch.tensor([0, 2])))
     D = ResNetDiscriminator(3, 3, 32, channels=8)
     assert all(hasattr(m, "parametrizations") for m in D.modules() if isinstance(m, torch.nn.Conv2d))
+    # BigGAN's shared embedding: each block's gain and bias read the class and a chunk of the noise
+    G = ResNetGenerator(3, 16, 3, 32, channels=8).eval()
+    assert G.chunks == [4, 4, 4, 4] and G.blocks[0].bn1.gain.in_features == 64 + 4
+    with torch.no_grad():
+        G.blocks[1].bn1.gain.weight.normal_()
+    z = torch.randn(1, 16).repeat(2, 1)
+    z[1, 8:12] += 1.0  # only block 1's chunk differs
+    x = G(z, torch.tensor([0, 0]))
+    assert not torch.allclose(x[0], x[1])
 
 
 def test_auto_picks_the_paper_networks_for_grey_images_and_a_family_for_colour_ones():
@@ -143,13 +151,15 @@ def test_bagan_takes_the_residual_networks_and_refuses_another_class_loss():
 
 
 def test_group_spectral_norm_is_zero_at_initialisation_and_exact_on_a_constructed_case():
-    G = ResNetGenerator(2, 8, 3, 32, channels=32)
+    G = ResNetGenerator(2, 8, 3, 32, channels=32, conditioning="embedding")
     assert group_spectral_norm(G).item() == 0.0
-    norms = G.class_norms()
     with torch.no_grad():
-        norms[0].gain.weight[0] += 1.0  # class 0's offset: all ones, as a 16 x 2 matrix: sigma = sqrt(32)
+        G.blocks[0].bn1.gain.weight[0] += 1.0  # class 0's offset: all ones, as a 16 x 2 matrix: sigma = sqrt(32)
     # averaged over the 2 classes, summed over the gains and biases of every layer
     assert math.isclose(group_spectral_norm(G).item(), math.sqrt(32) / 2, rel_tol=1e-5)
+    shared = ResNetGenerator(2, 8, 3, 32, channels=32)  # the classes' part of BigGAN's linear gains
+    gains, biases = shared.class_parameters()[0]
+    assert gains.shape == biases.shape == (2, 32) and group_spectral_norm(shared).item() > 0
 
 
 def test_discriminator_outputs_split_per_batch_keeps_the_proxies_whole():

@@ -32,8 +32,8 @@ def run_cli(argv, capsys):
 PARSE_CASES = [
     (["train", "--out", "x", "--epochs", "0"], 2, "--epochs: must be an integer >= 1, got 0"),
     (["train", "--out", "x", "--epochs", "three"], 2, "--epochs: expected an integer, got 'three'"),
-    (["train", "--out", "x", "--batch-size", "-1"], 2, "--batch-size: must be an integer >= 1"),
-    (["train", "--out", "x", "--batch-size", "0"], 2, "--batch-size: must be an integer >= 1"),
+    (["train", "--out", "x", "--batch-size", "-1"], 2, "--batch-size: must be an integer >= 2"),
+    (["train", "--out", "x", "--batch-size", "1"], 2, "--batch-size: must be an integer >= 2"),
     (["train", "--out", "x", "--checkpoint-every", "0"], 2, "--checkpoint-every: must be an integer >= 1"),
     (["train", "--out", "x", "--g-channels", "1,2"], 2, "--g-channels: takes 5 comma-separated integers"),
     (["train", "--out", "x", "--d-channels", "8,8,0,8"], 2, "--d-channels: takes 4 comma-separated integers >= 1"),

@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import load_generator, write_json
+from .checkpoint import load_generator
+from .files import FolderLock, write_json
+from .run_folder import check_data
 from .config import TrainConfig
 from .data import DataError
 from .data.arrays import like_input, resize_uint8
@@ -105,16 +107,31 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
     ``sampler``: instead of the run's generator, an over-sampler with imbalanced-learn's
     ``fit_resample`` (any of :mod:`csacgan.sampler`'s) fitted on the run's training images
     as the run saw them; its new images are the ones written."""
-    from imblearn.utils import check_sampling_strategy
-
-    from .runtime import environment
     run_dir, out = Path(run_dir), Path(out)
     if fmt not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}")
+    # one augment at a time to this --out (its partial folder is its own); .NAME.lock beside it
+    with FolderLock(out.parent / f".{out.name}.lock", "augment"):
+        return _augment(run_dir, out, strategy, fmt, seed, data_dir, sampler)
+
+
+def _check_originals(run_dir: Path, cfg: TrainConfig, data_dir) -> None:
+    """The run's data as it trained on it (the md5s in its config.json), or one line."""
+    from .data import load_dataset
+    if cfg.dataset in ("imagefolder", "npz"):
+        data = load_dataset(cfg.dataset, data_dir or cfg.data_dir, image_size=cfg.image_size, progress=False)
+        check_data(run_dir, data.files, where=data_dir or cfg.data_dir)
+
+
+def _augment(run_dir: Path, out: Path, strategy, fmt: str, seed: int, data_dir, sampler) -> dict:
+    from imblearn.utils import check_sampling_strategy
+
+    from .runtime import check_fits, environment
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} already exists and is not empty; choose another --out")
     generator, ckpt = load_generator(run_dir)
     cfg = TrainConfig.from_dict(ckpt["config"]).resolved()
+    _check_originals(run_dir, cfg, data_dir)
     kind, payload, classes, codes = _originals(cfg, data_dir)
     if list(classes) != list(ckpt["class_names"]):
         raise DataError(f"the data's classes {list(classes)} differ from the run's {list(ckpt['class_names'])}")
@@ -129,6 +146,8 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
         raise ValueError("an .npz dataset is written back as an .npz (--format npz)")
     names = np.array(classes, dtype=object)[codes].astype(str)
     wanted = check_sampling_strategy(parse_strategy(strategy, list(classes)), names, "over-sampling")
+    check_fits(sum(wanted.values()) * int(np.prod(ckpt.get("image_shape") or [1, 28, 28])),
+               f"--strategy's {sum(wanted.values())} new images")
     labels = torch.tensor([classes.index(c) for c, n in wanted.items() for _ in range(n)], dtype=torch.long)
     if sampler is not None:
         generated, weights = _from_sampler(sampler, cfg, labels)
@@ -142,6 +161,9 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
     for stale in out.parent.glob(f".{out.name}.partial-*"):  # left by a killed augment to this --out
         shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would stay the copy's: a folder as mkdir makes it
     try:
         if fmt == "imagefolder":
             rows = _write_folder(tmp, kind, payload, classes, codes, generated, labels.numpy(), run_name, meta)
@@ -219,8 +241,14 @@ def _write_folder(tmp, kind, payload, classes, codes, generated, gen_labels, run
             shutil.copy2(path, target)
             rows.append(dict(file=str(target.relative_to(tmp)), **{"class": classes[label]}, class_index=label,
                              synthetic=0, source=str(path.resolve()), **meta))
-        if train_root != root:  # the test split, copied unchanged
+        if train_root != root:  # the test split, copied unchanged and listed
             shutil.copytree(root / "test", tmp / "test")
+            from .data.folders import scan_image_folder
+            _, test_items = scan_image_folder(root / "test", classes)
+            for path, label in test_items:
+                target = tmp / "test" / path.relative_to(root / "test")
+                rows.append(dict(file=str(target.relative_to(tmp)), **{"class": classes[label]}, class_index=label,
+                                 synthetic=0, source=str(path.resolve()), **meta))
     else:  # a built-in dataset's training images, as PNGs
         name, images = payload
         base = tmp

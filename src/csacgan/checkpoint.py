@@ -3,15 +3,12 @@ to the weights (as diffusers does), and files are written atomically, so a run
 killed while saving keeps its previous checkpoint."""
 from __future__ import annotations
 
-import contextlib
-import errno
-import json
-import os
-import shutil
 from pathlib import Path
 
 import torch
 
+from .errors import CsacganError
+from .files import append_jsonl, atomic_path, atomic_save, atomic_write_text, write_json  # noqa: F401 (re-exported)
 from .nets import discriminator_from_config, generator_from_config, set_channels_last
 
 CHECKPOINT = "checkpoint.pt"
@@ -28,48 +25,6 @@ def snapshot_paths(run_dir: str | Path) -> list[Path]:
     return sorted((Path(run_dir) / SNAPSHOTS).glob("generator_epoch_*.pt"))
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary name beside ``path``; renamed to ``path`` when the block ends, removed
-    if it fails. A write that fails (a full disk, no permission) becomes one OSError naming
-    ``path``: torch.save reports a full disk as a RuntimeError from its zip writer."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno is not None:
-            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}", str(path)) from exc
-        full = shutil.disk_usage(path.parent).free < 64 * 2**20
-        why = "no space left on the device" if full else str(exc).splitlines()[0]
-        raise OSError(errno.ENOSPC if full else errno.EIO, f"cannot write {path}: {why}", str(path)) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_save(obj, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def atomic_write_text(text: str, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-
-
-def write_json(obj, path: str | Path) -> None:
-    atomic_write_text(json.dumps(obj, indent=2, default=str) + "\n", path)
-
-
-def append_jsonl(record: dict, path: str | Path) -> None:
-    """One JSON line appended to a log (log.jsonl, stats.jsonl)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-
 def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
     path = Path(run_dir) / CHECKPOINT
     if not path.is_file():
@@ -78,7 +33,8 @@ def load_checkpoint(run_dir: str | Path, map_location="cpu") -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=False)
     except Exception as exc:
-        raise RuntimeError(f"{path} could not be read ({exc}); it may be damaged. Resume from a "
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CsacganError(f"{path} could not be read ({first}); it may be damaged. Resume from a "
                            f"copy or start the run again.") from exc
 
 

@@ -252,12 +252,23 @@ def _add_train(sub) -> None:
                    help="dropout after each of D's convolutions (Table 2: 0.3)")
     n.add_argument("--no-progress", action="store_true", help="no progress bar")
     n.add_argument("--checkpoint-every", type=_option("checkpoint_every"), default=d.checkpoint_every, help="steps between checkpoints")
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_train, parser=p)
+
+
+# What --resume takes beside it; every other option is the run's own.
+RESUME_OPTIONS = ("resume", "epochs", "max_steps", "data_dir", "no_progress", "func", "parser", "command", "debug")
 
 
 def _cmd_train(args) -> None:
     from .train import resume, train
     if args.resume:
+        defaults = vars(args.parser.parse_args([]))
+        given = [k for k, v in vars(args).items() if k not in RESUME_OPTIONS and v != defaults.get(k)]
+        if given:
+            flag = {a.dest: a.option_strings[0] for a in args.parser._actions if a.option_strings}
+            flags = ", ".join(flag.get(k, k) for k in given)
+            raise ValueError(f"--resume continues a run with the options it was trained with; {flags} cannot be "
+                             f"given with it (only --epochs, --max-steps, --data-dir and --no-progress)")
         run = resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
                      progress=False if args.no_progress else None, data_dir=args.data_dir)
     else:
@@ -280,13 +291,22 @@ def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="draw images of one class from a trained run",
                        formatter_class=_DefaultsFormatter)
     p.add_argument("--run", required=True, metavar="RUN_DIR", help="run folder written by 'csacgan train'")
-    p.add_argument("--class", dest="class_index", type=_bounded(int, 0), required=True, help="class index, e.g. 0")
+    p.add_argument("--class", dest="class_index", type=_class_name_or_index, required=True,
+                   help="class name or index, as --minority takes them, e.g. 0 or defect")
     p.add_argument("--n", type=_bounded(int, 1), default=100, help="number of images")
     p.add_argument("--out", required=True, metavar="FILE.npz",
                    help="output: images (uint8, N x H x W) and labels (int64, N)")
     p.add_argument("--grid", metavar="FILE.png", help="also save a grid of the first 100")
     p.add_argument("--seed", type=_bounded(int, 0), default=0)
     p.set_defaults(func=_cmd_generate)
+
+
+def _class_name_or_index(text: str) -> int | str:
+    if text.lstrip("-").isdigit():
+        if int(text) < 0:
+            raise argparse.ArgumentTypeError(f"must be at least 0, got {text}")
+        return int(text)
+    return text
 
 
 def _cmd_generate(args) -> None:
@@ -487,6 +507,7 @@ def _cmd_evaluate(args) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="csacgan", description="Generate rare-class images with "
                                      "CostSensitive-ACGAN and rebalance imbalanced image datasets.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not only its line")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_generate(sub)
@@ -497,11 +518,23 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     from .data import DataError
     from .data.imbalance import ImbalanceError
+    from .errors import CsacganError
     try:
         args.func(args)
-    except (DataError, ImbalanceError, FileExistsError, FileNotFoundError, ValueError, FloatingPointError) as exc:
-        sys.exit(f"csacgan {args.command}: error: {exc}")
+    except KeyboardInterrupt:  # what was saved has been said (the trainer's one line); no traceback
+        if args.debug:
+            raise
+        print(f"csacgan {args.command}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except (CsacganError, DataError, ImbalanceError, FileExistsError, FileNotFoundError, ValueError,
+            FloatingPointError, MemoryError) as exc:
+        if args.debug:
+            raise
+        why = f"not enough memory ({exc})" if isinstance(exc, MemoryError) else exc
+        sys.exit(f"csacgan {args.command}: error: {why}")
     except OSError as exc:  # permission, not a folder, disk full: one line naming the path
+        if args.debug:
+            raise
         where = f"{exc.filename}: " if exc.filename and str(exc.filename) not in str(exc.strerror) else ""
         sys.exit(f"csacgan {args.command}: error: {where}{exc.strerror or exc}")
 

@@ -30,7 +30,7 @@ USER_DATASETS = ("imagefolder", "npz", "arrays")
 # The accepted values of each numeric option: (type, lowest, highest, lowest allowed?,
 # highest allowed?); None is unbounded. Lists: (element type, length, lowest element).
 RANGES = {
-    "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 1, None),
+    "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 2, None),  # BatchNorm needs 2
     "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
     "seed": (int, 0, 2**31 - 1), "data_seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
     "validation_fraction": (float, 0, 1, True, False),
@@ -43,6 +43,9 @@ RANGES = {
 }
 LIST_RANGES = {"g_channels": (int, 5, 1), "d_channels": (int, 4, 1), "d_strides": (int, 4, 1)}
 ONE_WIDTH = ("g_channels", "d_channels")  # --architecture resnet: one width each
+MAX_WIDTH = 4096  # channels of one layer: wider would not fit a training step in memory
+# Method options that only mean something with another option's value (name: (option, value)).
+ONLY_WITH = {"held_out_fraction": ("error_source", "held-out"), "classifier_steps": ("error_source", "classifier")}
 # Methods' own options (TrainConfig.method_options), by the name their constructor uses.
 METHOD_RANGES = {"temperature": (float, 0, None, False), "momentum": (float, 0, 1, False, True),
                  "autoencoder_epochs": (int, 1, None), "autoencoder_lr": (float, 0, None, False),
@@ -67,6 +70,9 @@ def check_option(name: str, value, label: str | None = None):
     if name in LIST_RANGES:
         kind, length, low = LIST_RANGES[name]
         lengths = (length, 1) if name in ONE_WIDTH else (length,)
+        if name in ONE_WIDTH and any(v > MAX_WIDTH for v in value):
+            raise ValueError(f"{label}: widths above {MAX_WIDTH} channels will not fit in memory, got "
+                             f"{','.join(map(str, value))}")
         if len(value) not in lengths or any(int(v) != v or v < low for v in value):
             also = " (or one width, for --architecture resnet)" if name in ONE_WIDTH else ""
             raise ValueError(f"{label} takes {length} comma-separated integers >= {low}{also}, got "
@@ -178,7 +184,13 @@ class TrainConfig:
             values["imbalance_ratio"] = values["drop_fraction"] = None
         for name in (*RANGES, *LIST_RANGES):
             values[name] = check_option(name, values[name])
-        from .methods import check_method_options  # the methods know their options
+        from .methods import check_method_options, method_defaults  # the methods know their options
+        defaults = method_defaults(values["method"]) if values["method"] in ("acgan", "cs-acgan", "bagan") else {}
+        for option, (needs, value) in ONLY_WITH.items():
+            given = values["method_options"].get(option, defaults.get(option))
+            if given != defaults.get(option) and values["method_options"].get(needs) != value:
+                raise ValueError(f"{values['method']} option {option!r} is used only with {needs} {value!r} "
+                                 f"(--cost-error-source {value}); give both or neither")
         values["method_options"] = {k: check_option(k, v, f"{values['method']} option {k!r}")
                                     for k, v in check_method_options(values["method"],
                                                                      values["method_options"]).items()}

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import build_generator, load_generator, snapshot_paths, write_json
+from .checkpoint import build_generator, load_generator, snapshot_paths
+from .files import read_json, write_json
+from .run_folder import check_data, lock_run, recorded
 from .config import TrainConfig
 from .data.training_set import prepare_data
 from .generate import sample
@@ -39,6 +41,13 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
         raise ValueError(f"unknown metric(s) {unknown}; choose from {', '.join(METRICS)}")
     if n_per_class < 2:
         raise ValueError(f"--n-per-class must be at least 2, got {n_per_class}")
+    with lock_run(run_dir, "evaluate"):  # nothing writes the run while it is scored
+        return _evaluate(run_dir, metrics, defaulted, n_per_class, seed, data_dir, evaluator_seed, evaluator_epochs,
+                         evaluator_subset, progress, metric_options, weights, output)
+
+
+def _evaluate(run_dir, metrics, defaulted, n_per_class, seed, data_dir, evaluator_seed, evaluator_epochs,
+              evaluator_subset, progress, metric_options, weights, output) -> dict:
     generator, ckpt = load_generator(run_dir, weights=weights)
     sampling = "ema" if "generator_ema" in ckpt else "raw"  # the weights a sampler draws from
     drawn_from = sampling if weights == "sampling" else "raw"
@@ -46,6 +55,7 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
     if data_dir is not None:
         cfg.data_dir = data_dir
     data, indices, summary = prepare_data(cfg)
+    check_data(run_dir, data.files, where=cfg.data_dir)
     if defaulted and data.image_shape[0] == 3:  # colour: whether each class keeps its palettes
         metrics.append("hue_spread")
     K = data.num_classes
@@ -56,12 +66,29 @@ def evaluate(run_dir: str | Path, metrics=None, n_per_class: int = 1000, seed: i
                       train_indices=indices, minority=summary.minority_classes,
                       sampler=lambda lab, s: sample(generator, lab, s), progress=progress)
     path = Path(output) if output is not None else metrics_path(run_dir, weights, ckpt)
-    report = json.loads(path.read_text()) if path.exists() else {}
+    return _score(ctx, path, metrics, metric_options, n_per_class, seed, drawn_from, sampling,
+                  dict(run=str(run_dir), step=ckpt["global_step"], epoch=ckpt["epoch"], method=cfg.method,
+                       recipe=cfg.recipe), data, summary, evaluator)
+
+
+def settings_key(n_per_class: int, seed: int, weights: str) -> str:
+    return f"n{n_per_class}-seed{seed}-{weights}"
+
+
+def _score(ctx, path, metrics, metric_options, n_per_class, seed, drawn_from, sampling, about, data, summary,
+           evaluator) -> dict:
+    """Compute the metrics into the report at ``path``, merged: metrics already there for
+    the same settings (images per class, seed, weights) are kept beside the new ones, and
+    a report of other settings is kept whole under ``other_settings``."""
+    K = data.num_classes
+    report = read_json(path) if path.exists() else {}
     scored = report.get("weights", sampling)  # older reports scored the sampling weights
-    if (report.get("n_per_class"), report.get("seed"), scored) != (n_per_class, seed, drawn_from):
-        report = {}
-    report.update({"run": str(run_dir), "weights": drawn_from, "step": ckpt["global_step"], "epoch": ckpt["epoch"],
-                   "method": cfg.method, "recipe": cfg.recipe, "n_per_class": n_per_class, "seed": seed,
+    if report and (report.get("n_per_class"), report.get("seed"), scored) != (n_per_class, seed, drawn_from):
+        others = report.pop("other_settings", {})
+        others[settings_key(report.get("n_per_class"), report.get("seed"), scored)] = report
+        here = others.pop(settings_key(n_per_class, seed, drawn_from), {})
+        report = {**here, "other_settings": others}
+    report.update({**about, "weights": drawn_from, "n_per_class": n_per_class, "seed": seed,
                    "class_names": list(data.class_names),
                    "test_images_per_class": dict(zip(data.class_names, torch.bincount(
                        data.test_labels, minlength=K).tolist())),
@@ -88,7 +115,7 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
     from .data import load_dataset
     from .metrics.classifier_accuracy import accuracy_by_class
     run_dir = Path(run_dir)
-    config = json.loads((run_dir / "config.json").read_text())["config"]
+    config = recorded(run_dir)["config"]
     data = load_dataset(config["dataset"], data_dir or config["data_dir"], image_size=config.get("image_size"))
     evaluator = load_or_train_evaluator(data, 0, evaluator_epochs, evaluator_subset, progress)
     # the evaluator cache file's name says which data, architecture, epochs, subset and seed made it

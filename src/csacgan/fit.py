@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoint import atomic_save
+from .files import atomic_save
 from .optim import Adam
 from .runtime import autocast_factory, pick_precision
 

@@ -1,6 +1,7 @@
 """Drawing images from a trained run's generator."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -24,23 +25,45 @@ def sample(generator, labels: torch.Tensor, seed: int = 0, batch_size: int = 500
     return torch.cat(out) if out else torch.empty(0, dtype=torch.uint8)
 
 
-def generate(run_dir: str | Path, class_index: int, n: int, out: str | Path,
+def user_labels(ckpt: dict) -> np.ndarray:
+    """The label each class index stands for in the user's data: an .npz's own label values
+    (its classes are its sorted unique labels), the class index for every other dataset
+    (whose class names are written beside, in ``class_names``)."""
+    names = list(ckpt["class_names"])
+    if ckpt["config"].get("dataset") == "npz" and all(n.lstrip("-").isdigit() for n in names):
+        return np.array([int(n) for n in names])
+    return np.arange(len(names))
+
+
+def generate(run_dir: str | Path, cls: int | str, n: int, out: str | Path,
              grid: str | Path | None = None, seed: int = 0, device="cpu") -> Path:
-    """Write ``n`` images of one class to an .npz (``images`` uint8 N x H x W, ``labels``)."""
-    generator, ckpt = load_generator(run_dir, device)
-    names = ckpt["class_names"]
-    if not 0 <= class_index < len(names):
-        raise ValueError(f"--class {class_index} does not exist; this run has classes 0..{len(names) - 1}")
+    """Write ``n`` images of one class (a class name, or an index, as ``--minority`` takes
+    them) to an .npz: ``images`` uint8 N x H x W (x 3), ``labels`` in the user's labels,
+    ``class_names``."""
+    from .data.training_set import class_indices
+    from .runtime import check_fits
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out {out}: generate writes an .npz (images and labels); name it FILE.npz")
+    if grid and Path(grid).suffix != ".png":
+        raise ValueError(f"--grid {grid}: the grid is a PNG; name it FILE.png")
     if n < 1:
         raise ValueError(f"--n must be positive, got {n}")
-    labels = torch.full((n,), class_index, dtype=torch.long)
+    generator, ckpt = load_generator(run_dir, device)
+    names = list(ckpt["class_names"])
+    index, = class_indices([cls], names)
+    shape = ckpt.get("image_shape") or [1, 28, 28]
+    check_fits(n * int(np.prod(shape)), f"--n {n} images of {'x'.join(map(str, shape))}")
+    labels = torch.full((n,), index, dtype=torch.long)
     images = sample(generator, labels, seed)
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stored = images[:, 0] if images.shape[1] == 1 else images.permute(0, 2, 3, 1)
-    with atomic_path(out) as tmp, open(tmp, "wb") as f:  # a file object: savez adds no ".npz"
-        np.savez_compressed(f, images=stored.numpy(), labels=labels.numpy())
-    if grid:
-        with atomic_path(grid) as tmp:
-            save_image(images[:100].float() / 255, tmp, nrow=10, padding=2, pad_value=1.0, format="png")
+    # the grid first: a grid that cannot be written leaves no .npz behind
+    with atomic_path(out) as tmp, contextlib.ExitStack() as stack:
+        if grid:
+            grid_tmp = stack.enter_context(atomic_path(grid))
+            save_image(images[:100].float() / 255, grid_tmp, nrow=10, padding=2, pad_value=1.0, format="png")
+        with open(tmp, "wb") as f:  # a file object: savez adds no ".npz"
+            np.savez_compressed(f, images=stored.numpy(), labels=np.full(n, user_labels(ckpt)[index]),
+                                class_names=np.array([names[index]] * n))
     return out

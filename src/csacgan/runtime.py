@@ -13,12 +13,26 @@ import numpy as np
 import torch
 
 
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+
+
 def pick_device(name: str = "auto") -> torch.device:
+    """The torch device for ``--device``: auto (CUDA where there is a GPU, else the CPU),
+    cpu, cuda or cuda:N; anything else, or a GPU this machine lacks, is one line."""
+    from .errors import CsacganError
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise CsacganError(f"--device {name}: csacgan runs on {', '.join(DEVICES)}")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU; use --device cpu")
+        raise CsacganError(f"--device {name} was asked for, but PyTorch sees no CUDA GPU; use --device cpu")
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise CsacganError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                           f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     return device
 
 
@@ -124,3 +138,21 @@ def cpu_model() -> str | None:
 def user_cache_dir() -> Path:
     """Where evaluators, autoencoders and downloaded datasets are cached."""
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "csacgan"
+
+
+def physical_memory() -> int:
+    """Bytes of memory of this machine (os.sysconf; 0 where it cannot tell)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def check_fits(nbytes: int, what: str) -> None:
+    """Refuse, before any work, a request whose result alone would take more than half the
+    machine's memory (a 10-billion-image --n would otherwise end in a MemoryError)."""
+    from .errors import CsacganError
+    total = physical_memory()
+    if total and nbytes > total // 2:
+        raise CsacganError(f"{what} would take {nbytes / 2**30:.1f} GiB, more than half of this machine's "
+                           f"{total / 2**30:.0f} GiB; ask for fewer")

@@ -9,6 +9,7 @@ generator after each epoch) and ``tensorboard/``.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -21,8 +22,9 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from .checkpoint import (CHECKPOINT, SNAPSHOTS, append_jsonl, atomic_save, atomic_write_text, load_checkpoint,
-                         snapshot_path, write_json)
+from .checkpoint import CHECKPOINT, SNAPSHOTS, load_checkpoint, snapshot_path
+from .files import LOCK, append_jsonl, atomic_save, atomic_write_text, write_json
+from .run_folder import check_data, lock_run, recorded
 from .config import TrainConfig
 from .data.batches import GeneratedLabels, RealBatches
 from .data.training_set import hold_out, prepare_data
@@ -42,7 +44,7 @@ DIVERGED_LOSS = 1e6
 
 # What a run folder holds (a --out holding anything else is refused).
 RUN_FILES = {"config.json", "log.jsonl", "stats.jsonl", CHECKPOINT, "samples", SNAPSHOTS,
-             "tensorboard", "metrics.json", "curve.json", "convergence.json", "autoencoder.pt"}
+             "tensorboard", "metrics.json", "curve.json", "convergence.json", "autoencoder.pt", LOCK}
 
 
 class TrainingDiverged(FloatingPointError):
@@ -87,6 +89,8 @@ class Trainer:
             print(f"csacgan: the training set holds {len(indices)} images, fewer than --batch-size "
                   f"{cfg.batch_size}; training with batches of {len(indices)}", file=sys.stderr)
         cfg.batch_size = min(cfg.batch_size, len(indices))
+        if cfg.batch_size < 2:
+            raise ValueError(f"the training set holds {len(indices)} image(s): a GAN needs at least 2 a batch")
         if self.data.image_shape[0] == 3 and cfg.method != "bagan" and not cfg.mode_seeking and world.main:
             print("csacgan: on colour images the ACGAN generators tend to draw each class in one palette (the "
                   "colour Fashion-MNIST folder: hue spread 0.05 against real images' 0.94 on the default recipe, "
@@ -105,7 +109,7 @@ class Trainer:
         if cfg.d_projection:
             d_args["projection"] = True
         self.G, self.D = self.method.build_networks(g_args, d_args)
-        if cfg.gsr and not hasattr(self.G, "class_norms"):
+        if cfg.gsr and not hasattr(self.G, "class_parameters"):
             raise ValueError("--gsr regularises a generator's class-conditional BatchNorm: use it with "
                              "--architecture resnet and --method acgan or cs-acgan")
         self.G.to(self.device)
@@ -408,22 +412,28 @@ def train(cfg: TrainConfig, data=None) -> Path:
     cfg = cfg.resolved()
     if cfg.data_dir is not None:  # recorded absolute: the run resumes from any folder
         cfg.data_dir = str(Path(cfg.data_dir).expanduser().resolve())
+    pick_device(cfg.device)  # a device this machine lacks: its one line before the folder is made
     world, device = distributed.init(cfg.device)
+    run_dir = Path(cfg.out)
     try:
-        world.on_main(lambda: prepare_run_dir(Path(cfg.out)))
-        run_dir = Path(cfg.out)
-        trainer = Trainer(cfg, run_dir, data, world, device)
-        trainer.write_config()
-        started = time.perf_counter()
-        record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)
-        if record:
-            if world.main:
-                append_jsonl({"stage": "before_training", "epoch": 0, "step": 0,
-                              "seconds": round(time.perf_counter() - started, 2), **record}, run_dir / "log.jsonl")
-            trainer.save()
-        return trainer.run()
+        with contextlib.ExitStack() as stack:  # the folder's lock, on rank 0, for the whole run
+            world.on_main(lambda: (stack.enter_context(lock_run(run_dir, "train")), prepare_run_dir(run_dir)))
+            return _train(cfg, run_dir, data, world, device)
     finally:
         distributed.close(world)
+
+
+def _train(cfg: TrainConfig, run_dir: Path, data, world, device) -> Path:
+    trainer = Trainer(cfg, run_dir, data, world, device)
+    trainer.write_config()
+    started = time.perf_counter()
+    record = trainer.method.before_training(trainer.G, trainer.D, trainer.context)
+    if record:
+        if world.main:
+            append_jsonl({"stage": "before_training", "epoch": 0, "step": 0,
+                          "seconds": round(time.perf_counter() - started, 2), **record}, run_dir / "log.jsonl")
+        trainer.save()
+    return trainer.run()
 
 
 def prepare_run_dir(run_dir: Path) -> Path:
@@ -466,38 +476,60 @@ def resume(run_dir: str | Path, epochs: int | None = None, max_steps: int | None
            progress: bool | None = None, data_dir: str | None = None) -> Path:
     """Continue a run exactly where its last checkpoint left it (RNG states included).
 
-    ``data_dir`` replaces the recorded data folder (the data must be the same: checked
-    against the recorded md5s)."""
+    ``epochs`` and ``max_steps`` may extend it (never shorten it: refused); ``data_dir``
+    replaces the recorded data folder (the data must be the same: checked against the
+    recorded md5s). A resume with nothing left to train says so and changes nothing."""
     run_dir = Path(run_dir)
+    if not (run_dir / CHECKPOINT).is_file():
+        load_checkpoint(run_dir)  # its one line ("no checkpoint.pt in ..."), and no folder made
+    config = run_dir / "config.json"
+    world, device = distributed.init(recorded(run_dir)["config"].get("device", "auto") if config.is_file() else "auto")
+    try:
+        with contextlib.ExitStack() as stack:  # the folder's lock, on rank 0, for the whole resume
+            world.on_main(lambda: stack.enter_context(lock_run(run_dir, "train --resume")))
+            return _resume(run_dir, epochs, max_steps, progress, data_dir, world, device)
+    finally:
+        distributed.close(world)
+
+
+def _say(world, text: str) -> None:
+    if world.main:
+        print(f"csacgan: {text}", file=sys.stderr)
+
+
+def _resume(run_dir, epochs, max_steps, progress, data_dir, world, device) -> Path:
     ckpt = load_checkpoint(run_dir)
     values = dict(ckpt["config"])
     values.setdefault("fake_labels", "uniform")  # runs from before the option drew uniformly
     values["out"] = str(run_dir)  # a run folder copied or moved elsewhere records where it now lives
+    step = ckpt["global_step"]
     if epochs is not None:
         if epochs < ckpt["epoch"]:
             raise ValueError(f"--epochs {epochs} is fewer than the {ckpt['epoch']} epochs {run_dir} has "
                              f"trained; give at least {ckpt['epoch']}")
         values["epochs"] = epochs
+        if max_steps is None and values.get("max_steps") is not None and values["max_steps"] <= step:
+            _say(world, f"--epochs {epochs} lifts the run's --max-steps {values['max_steps']}, which it has reached")
+            values["max_steps"] = None
+    if max_steps is not None:
+        if max_steps < step:
+            raise ValueError(f"--max-steps {max_steps} is fewer than the {step} steps {run_dir} has trained; "
+                             f"give at least {step}")
+        values["max_steps"] = max_steps
     if data_dir is not None:
         values["data_dir"] = str(Path(data_dir).expanduser().resolve())
-    if max_steps is not None:
-        values["max_steps"] = max_steps
     if progress is not None:
         values["progress"] = progress
+    finished_epochs = ckpt["epoch"] >= values["epochs"]
+    if finished_epochs or (values.get("max_steps") is not None and step >= values["max_steps"]):
+        limit = (f"its {values['epochs']} epochs" if finished_epochs else f"its --max-steps {values['max_steps']}")
+        _say(world, f"{run_dir} has already trained {limit} (step {step}); nothing to do "
+                    f"(give --epochs N or --max-steps N beyond it to train more)")
+        return run_dir
     cfg = TrainConfig.from_dict(values).resolved()
-    world, device = distributed.init(cfg.device)
-    try:
-        trainer = Trainer(cfg, run_dir, None, world, device)
-        recorded = json.loads((run_dir / "config.json").read_text())["data"]
-        changed = [k for k, v in recorded.get("files", {}).items()
-                   if isinstance(v, dict) and v.get("md5") != trainer.data.files.get(k, {}).get("md5")]
-        if changed or trainer.indices_md5 != recorded["kept_indices_md5"]:
-            raise ValueError(f"the data in {cfg.data_dir or 'the default location'} differs from the data "
-                             f"{run_dir} was trained on ({', '.join(changed) or 'kept indices'}: md5 changed); "
-                             f"resume with --data-dir pointing to the same files")
-        world.on_main(lambda: (remove_temporary(run_dir), _cut_logs(run_dir, ckpt["global_step"])))
-        trainer.restore(ckpt)
-        trainer.write_config()
-        return trainer.run()
-    finally:
-        distributed.close(world)
+    trainer = Trainer(cfg, run_dir, None, world, device)
+    check_data(run_dir, trainer.data.files, trainer.indices_md5, cfg.data_dir)
+    world.on_main(lambda: (remove_temporary(run_dir), _cut_logs(run_dir, step)))
+    trainer.restore(ckpt)
+    trainer.write_config()
+    return trainer.run()

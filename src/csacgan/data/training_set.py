@@ -14,7 +14,8 @@ def class_indices(classes, class_names) -> list[int]:
     for c in classes:
         if isinstance(c, str) and c in class_names:
             out.append(list(class_names).index(c))
-        elif isinstance(c, int) or (isinstance(c, str) and c.lstrip("-").isdigit()):
+        elif (isinstance(c, int) or (isinstance(c, str) and c.lstrip("-").isdigit())) and \
+                0 <= int(c) < len(class_names):
             out.append(int(c))
         else:
             raise ValueError(f"class {c!r} does not exist; classes are {list(class_names)} "

@@ -98,6 +98,9 @@ class Settings:
         if bad:
             raise ValueError(f"unknown loss in {bad}: SAMPLER+LOSS takes a loss of "
                              f"{', '.join(CLASSIFIER_LOSSES)} (and class-weight is a loss itself)")
+        if s.protocol == "given" and s.dataset not in ("imagefolder", "npz"):
+            raise ValueError(f"--protocol given trains on a user's data as it is: give --dataset imagefolder or npz "
+                             f"and --data-dir (not {s.dataset})")
         if s.gan_seeds < 1:
             raise ValueError(f"--gan-seeds must be at least 1, got {s.gan_seeds}")
         if s.seeds < 1:

@@ -19,7 +19,9 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..checkpoint import CHECKPOINT, load_checkpoint, write_json
+from ..checkpoint import CHECKPOINT, load_checkpoint
+from ..files import LOCK, FolderLock, read_json, write_json
+from ..run_folder import recorded
 from ..config import TrainConfig
 
 METHODS = ("acgan", "bagan", "cs-acgan")
@@ -201,7 +203,7 @@ def reuse_trained(runs: list[GridRun], sources, data_dir: str | None = None, sho
         if not found:
             raise ValueError(f"--reuse {source}: holds no run folders (a grid folder, or a folder of run folders)")
         for folder in found:  # (folder, its config.json, its config resolved as the plan's are)
-            record = json.loads((folder / "config.json").read_text())
+            record = recorded(folder)
             candidates.append((folder, record, TrainConfig.from_dict(record["config"]).resolved()))
     copied, data = [], None
     for run in runs:
@@ -336,6 +338,15 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     ``reuse``: other grids' folders whose finished runs are copied in where they are this
     grid's runs (:func:`reuse_trained`: the drop grid's 95% cells are the ratio grid's rho 20).
     ``overrides`` replaces fields of the profile (tests use it to shrink the grid)."""
+    out = Path(out)
+    lock = LOCK if shard is None else f"{LOCK}-shard-{shard[0]}-of-{shard[1]}"  # shards share --out
+    with FolderLock(out / lock, "reproduce"):
+        return _run_grid(out, profile, protocol, recipe, seeds, data_dir, progress, command, overrides, jobs, shard,
+                         reuse, seeds_where)
+
+
+def _run_grid(out, profile, protocol, recipe, seeds, data_dir, progress, command, overrides, jobs, shard, reuse,
+              seeds_where) -> Path:
     from tqdm.auto import tqdm
 
     from .report import write_report
@@ -348,7 +359,7 @@ def run_grid(out: str | Path = "runs/reproduce", profile: str = "quick", protoco
     runs = plan(profile, protocol, recipe, seeds, data_dir=data_dir, out=out, overrides=overrides,
                 seeds_where=seeds_where)
     grid_path = out / "grid.json"
-    state = json.loads(grid_path.read_text()) if grid_path.is_file() else {}
+    state = read_json(grid_path) if grid_path.is_file() else {}
     if state and (state.get("profile"), state.get("protocol"), state.get("recipe")) != (profile, protocol, recipe):
         raise ValueError(f"{out} holds a grid with profile {state.get('profile')}, protocol "
                          f"{state.get('protocol')}, recipe {state.get('recipe')}; choose another --out")

@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_generator
+from ..errors import CsacganError
+from ..files import read_json
 from ..generate import sample
 from .claims import ALPHA, MARGIN, check_claims, measure
 from .claims import metric as _metric
@@ -31,7 +33,10 @@ MINORITY = "0"
 
 
 def read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
-    grid = json.loads((grid_dir / "grid.json").read_text())
+    if not (grid_dir / "grid.json").is_file():
+        raise CsacganError(f"{grid_dir} holds no grid (no grid.json): run 'csacgan reproduce --out {grid_dir}' "
+                           f"first, or point --out to a grid folder")
+    grid = read_json(grid_dir / "grid.json")
     runs = []
     for run in grid["runs"]:
         folder = Path(run["config"]["out"])

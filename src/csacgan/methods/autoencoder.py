@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..checkpoint import atomic_save
+from ..files import atomic_save
 from ..data.batches import to_unit_range
 from ..distributed import SINGLE
 from ..fit import fit

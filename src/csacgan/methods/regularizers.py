@@ -66,9 +66,9 @@ def group_spectral_norm(generator, groups: int = 16) -> torch.Tensor:
     collapse; torch.linalg.matrix_norm(ord=2) computes the exact largest singular value of
     these small matrices (the paper estimates it by power iteration)."""
     total = 0.0
-    for norm in generator.class_norms():
-        for param, centre in ((norm.gain.weight, 1.0), (norm.bias.weight, 0.0)):
+    for gains, biases in generator.class_parameters():  # gains as offsets from 1
+        for param in (gains, biases):
             k, c = param.shape
             g = groups if c % groups == 0 else 1
-            total = total + torch.linalg.matrix_norm((param.float() - centre).view(k, g, c // g), ord=2).mean()
+            total = total + torch.linalg.matrix_norm(param.float().reshape(k, g, c // g), ord=2).mean()
     return total

@@ -17,7 +17,7 @@ import torch
 import torchvision
 from torch import nn
 
-from ..checkpoint import atomic_save
+from ..files import atomic_save
 from ..data import ImageSet
 from ..fit import normalise, train_classifier
 from ..runtime import autocast_factory, pick_precision, user_cache_dir
@@ -101,7 +101,8 @@ def evaluator_path(data: ImageSet, seed: int, epochs: float, train_subset: int |
     subset = f"-n{train_subset}" if train_subset else ""
     epochs, weights = _training_plan(data, epochs, train_subset)
     balanced = "-cw" if weights is not None else ""
-    name = data.name.replace("/", "_").replace(" ", "_")
+    # users' data by content alone: the same bytes under another file or folder name reuse it
+    name = data.name if data.name in ("mnist", "fashion-mnist", "cifar10") else "data"
     return user_cache_dir() / "evaluators" / f"{name}-{md5}-{ARCH}-e{epochs:g}{balanced}{subset}-s{seed}.pt"
 
 

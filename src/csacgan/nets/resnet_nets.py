@@ -33,31 +33,40 @@ SIZES = (28, 32, 64)
 
 
 class ClassBatchNorm2d(nn.Module):
-    """BatchNorm whose gain and bias are the class's (``num_classes`` > 0) or shared."""
+    """BatchNorm whose gain and bias depend on the condition: looked up per class
+    (``num_classes`` > 0: SNGAN's conditional BatchNorm), or linear maps of a condition
+    vector (``condition_dim`` > 0: BigGAN's, the vector being a shared class embedding and a
+    chunk of the noise), or shared by all images (neither)."""
 
-    def __init__(self, channels: int, num_classes: int = 0):
+    def __init__(self, channels: int, num_classes: int = 0, condition_dim: int = 0):
         super().__init__()
-        self.conditional = num_classes > 0
+        self.conditional = num_classes > 0 or condition_dim > 0
         self.norm = nn.BatchNorm2d(channels, affine=not self.conditional)
-        if self.conditional:
+        if condition_dim:
+            self.gain, self.bias = nn.Linear(condition_dim, channels), nn.Linear(condition_dim, channels)
+            for layer in (self.gain, self.bias):
+                nn.init.zeros_(layer.bias)
+        elif num_classes:
             self.gain = nn.Embedding(num_classes, channels)
             self.bias = nn.Embedding(num_classes, channels)
-            nn.init.ones_(self.gain.weight)
+            nn.init.zeros_(self.gain.weight)
             nn.init.zeros_(self.bias.weight)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """``condition``: class labels (per-class lookup) or condition vectors (linear)."""
         h = self.norm(x)
         if not self.conditional:
             return h
-        return h * self.gain(labels)[:, :, None, None].to(h.dtype) + self.bias(labels)[:, :, None, None].to(h.dtype)
+        gain, bias = self.gain(condition), self.bias(condition)
+        return h * (1 + gain[:, :, None, None].to(h.dtype)) + bias[:, :, None, None].to(h.dtype)
 
 
 class UpBlock(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, num_classes: int):
+    def __init__(self, in_channels: int, out_channels: int, num_classes: int = 0, condition_dim: int = 0):
         super().__init__()
-        self.bn1 = ClassBatchNorm2d(in_channels, num_classes)
+        self.bn1 = ClassBatchNorm2d(in_channels, num_classes, condition_dim)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
-        self.bn2 = ClassBatchNorm2d(out_channels, num_classes)
+        self.bn2 = ClassBatchNorm2d(out_channels, num_classes, condition_dim)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
         self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
@@ -73,32 +82,73 @@ def _start_and_blocks(image_size: int) -> tuple[int, int]:
     return {28: (7, 2), 32: (4, 3), 64: (4, 4)}[image_size]
 
 
+CONDITIONINGS = ("shared", "embedding")
+
+
 class ResNetGenerator(nn.Module):
+    """``conditioning="shared"`` (the default): BigGAN's shared class embedding and
+    hierarchical noise (Brock et al. 2019, section 3): the noise is cut into one chunk for
+    the first linear layer and one per block, and every block's BatchNorm gain and bias
+    are linear maps of [class embedding, its noise chunk], so the noise acts at every
+    scale. "embedding": SNGAN's per-class gains and biases, the noise entering only the
+    first layer; on colour Fashion-MNIST that generator drew one image per class whatever
+    the noise (docs/your-data.md)."""
+
     kind = "resnet"
 
     def __init__(self, num_classes: int = 10, latent_dim: int = 100, out_channels: int = 3,
-                 image_size: int = 32, channels: int = 128, conditional: bool = True):
+                 image_size: int = 32, channels: int = 64, conditional: bool = True,
+                 conditioning: str = "shared", embedding_dim: int = 64):
         super().__init__()
+        if conditioning not in CONDITIONINGS:
+            raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}")
         self.start, blocks = _start_and_blocks(image_size)
         self.config = dict(num_classes=num_classes, latent_dim=latent_dim, out_channels=out_channels,
                            image_size=image_size, channels=channels, conditional=conditional, kind=self.kind)
+        self.shared = conditional and conditioning == "shared"
+        if conditional:
+            self.config["conditioning"] = conditioning
+        if self.shared:
+            self.config["embedding_dim"] = embedding_dim
         self.num_classes, self.latent_dim, self.conditional = num_classes, latent_dim, conditional
-        k = num_classes if conditional else 0
-        self.fc = nn.Linear(latent_dim, channels * self.start ** 2)
-        self.blocks = nn.ModuleList(UpBlock(channels, channels, k) for _ in range(blocks))
-        self.out_norm = ClassBatchNorm2d(channels, k)
+        # the noise chunks: the first layer's, then one per block (the first takes what is left over)
+        chunk = latent_dim // (blocks + 1) if self.shared else 0
+        self.chunks = [latent_dim - chunk * blocks] + [chunk] * blocks if self.shared else [latent_dim]
+        self.embedding = nn.Embedding(num_classes, embedding_dim) if self.shared else None
+        per_class = num_classes if conditional and not self.shared else 0
+        condition = embedding_dim + chunk if self.shared else 0
+        self.fc = nn.Linear(self.chunks[0], channels * self.start ** 2)
+        self.blocks = nn.ModuleList(UpBlock(channels, channels, per_class, condition) for _ in range(blocks))
+        self.out_norm = ClassBatchNorm2d(channels, 0 if self.shared else per_class)
         self.out = nn.Conv2d(channels, out_channels, 3, padding=1)
         self.memory_format = torch.contiguous_format  # see fast_layers.set_channels_last
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        h = self.fc(z).view(len(z), -1, self.start, self.start).contiguous(memory_format=self.memory_format)
-        for block in self.blocks:
-            h = block(h, labels)
+        parts = torch.split(z, self.chunks, dim=1)
+        h = self.fc(parts[0]).view(len(z), -1, self.start, self.start).contiguous(memory_format=self.memory_format)
+        if self.shared:
+            e = self.embedding(labels).to(z.dtype)
+            conditions = [torch.cat([e, part], dim=1) for part in parts[1:]]
+        else:
+            conditions = [labels] * len(self.blocks)
+        for block, condition in zip(self.blocks, conditions):
+            h = block(h, condition)
         return torch.tanh(self.out(F.relu(self.out_norm(h, labels))))
 
-    def class_norms(self) -> list[ClassBatchNorm2d]:
-        """The class-conditional BatchNorms, whose per-class gains and biases gSR regularises."""
-        return [m for m in self.modules() if isinstance(m, ClassBatchNorm2d) and m.conditional]
+    def class_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(gain offsets, biases), each (K, C), of every class-conditional BatchNorm: what gSR
+        regularises. Under shared conditioning, the part each class's embedding gives (the
+        noise's part is the same for every class)."""
+        out = []
+        for m in self.modules():
+            if isinstance(m, ClassBatchNorm2d) and m.conditional:
+                if isinstance(m.gain, nn.Embedding):
+                    out.append((m.gain.weight, m.bias.weight))
+                else:
+                    d = self.embedding.embedding_dim
+                    e = self.embedding.weight
+                    out.append((e @ m.gain.weight[:, :d].T, e @ m.bias.weight[:, :d].T))
+        return out
 
 
 class DownBlock(nn.Module):
