@@ -290,7 +290,7 @@ def save_archive(path: Path | None, archive: dict | None) -> None:
 def _differences(runs: dict, baseline: str, skip: set) -> list[str]:
     """One line per row (not in ``skip``) run on at least 2 of the baseline's seeds: its
     paired differences from the baseline, seed by seed."""
-    from csacgan.experiments.downstream_report import paired_difference
+    from csacgan.experiments.stats import paired_difference
     base, diffs = runs.get(baseline, {}), []
     for row, by_seed in runs.items():
         paired = sorted(set(base) & set(by_seed))
@@ -315,7 +315,7 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
     from each of ``baselines`` but the baselines before it), from the runs on disk and, for
     runs no longer there, ``archive``'s records; written into ``page`` between its
     ``<!-- MARKER -->`` and ``<!-- /MARKER -->`` lines."""
-    from csacgan.experiments.report import mean_std
+    from csacgan.experiments.stats import mean_std
     lines = []
     for rho in rhos:
         runs, setups, epochs, real, machines, evaluators = {}, set(), set(), {}, set(), set()

@@ -10,8 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from csacgan.experiments.downstream_report import paired_difference
-from csacgan.experiments.report import mean_std
+from csacgan.experiments.stats import paired_difference
+from csacgan.experiments.stats import mean_std
 
 KEYS = {"balanced_accuracy": "balanced accuracy", "minority_recall": "minority recall"}
 

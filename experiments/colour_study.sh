@@ -24,7 +24,7 @@ declare -A ROWS=(
   [rn-d2d]="--architecture resnet --class-loss d2d-ce"
   [rn-gsr]="--architecture resnet --gsr 0.5"
 )
-LANE_A="rn-ce rn-tac rn-d2d"                          # about equal time a seed
+LANE_A="rn-tac rn-ce rn-d2d"                          # about equal time a seed
 LANE_B="t2-ce t2-tac t2-d2d t2-bagan-ms0.5 rn-gsr"
 row() {  # row NAME SEED
   local run="$OUT/cf-$1-s$2"

@@ -38,7 +38,7 @@ from csacgan.config import TrainConfig
 from csacgan.data.training_set import prepare_data
 from csacgan.methods import method_defaults
 from csacgan.methods.class_costs import classifier_class_errors, fake_class_errors, real_class_errors
-from csacgan.nets.small_cnn import fit_small_cnn
+from csacgan.fit import fit_small_cnn
 
 SIGNALS = ("real", "test", "fake", "classifier", "evaluator")
 # The held-out split and the cost classifier as `--method cs-acgan` makes them by default

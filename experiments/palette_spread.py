@@ -59,7 +59,7 @@ def seed_summary(means: dict, runs: list[str]) -> str:
     seed 0 of NAME, NAME-sK seed K. Empty when no setting has two seeds."""
     import re
 
-    from csacgan.experiments.report import mean_std
+    from csacgan.experiments.stats import mean_std
     groups: dict[str, list[str]] = {}
     for run in runs:
         name = Path(run).name

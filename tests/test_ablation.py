@@ -58,7 +58,7 @@ def test_the_report_pairs_each_row_with_base_seed_by_seed(ablation, tmp_path):
 
 
 def test_paired_difference_needs_spread_for_a_p_value():
-    from csacgan.experiments.downstream_report import paired_difference
+    from csacgan.experiments.stats import paired_difference
     d = paired_difference([1.0, 2.0, 3.0], [0.5, 1.5, 2.5])
     assert d["mean"] == pytest.approx(0.5) and d["std"] == 0 and d["wins"] == 3 and d["p"] is None
 

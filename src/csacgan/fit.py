@@ -207,3 +207,14 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     model.load_state_dict(best_state)
     model.eval()
     return best
+
+
+def fit_small_cnn(images, labels, num_classes: int, steps: int, seed: int, progress=False,
+                  class_weights=None, desc="small CNN") -> nn.Module:
+    from .nets.small_cnn import small_cnn
+    torch.manual_seed(seed)
+    model = small_cnn(images.shape[1], num_classes, images.shape[-1])
+    batch_size = 128
+    epochs = steps * batch_size / len(images)
+    return train_classifier(model, images, labels, epochs, seed, batch_size=batch_size, lr=3e-3,
+                            progress=progress, desc=desc, class_weights=class_weights)

@@ -417,7 +417,9 @@ def train(cfg: TrainConfig, data=None) -> Path:
     run_dir = Path(cfg.out)
     try:
         with contextlib.ExitStack() as stack:  # the folder's lock, on rank 0, for the whole run
-            world.on_main(lambda: (stack.enter_context(lock_run(run_dir, "train")), prepare_run_dir(run_dir)))
+            # checked before the lock (no lock file is left in a folder of the user's) and again under it
+            world.on_main(lambda: (check_run_dir(run_dir), stack.enter_context(lock_run(run_dir, "train")),
+                                   prepare_run_dir(run_dir)))
             return _train(cfg, run_dir, data, world, device)
     finally:
         distributed.close(world)
@@ -439,6 +441,15 @@ def _train(cfg: TrainConfig, run_dir: Path, data, world, device) -> Path:
 def prepare_run_dir(run_dir: Path) -> Path:
     """Create ``run_dir`` for a new run: refused when it is a file, already holds a run, or
     holds files of the user's; temporary files a killed run left are removed."""
+    check_run_dir(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    remove_temporary(run_dir)
+    return run_dir
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """Refuse a ``run_dir`` for a new run that is a file, already holds a run, or holds files
+    of the user's."""
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "--out must be a folder, and this is a file", str(run_dir))
     if (run_dir / CHECKPOINT).exists():
@@ -449,9 +460,6 @@ def prepare_run_dir(run_dir: Path) -> Path:
         if foreign:
             raise FileExistsError(f"--out {run_dir} is not empty and holds no run ({', '.join(foreign[:3])}"
                                   f"{', ...' if len(foreign) > 3 else ''}); choose a new or an empty folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    remove_temporary(run_dir)
-    return run_dir
 
 
 def remove_temporary(run_dir: Path) -> None:

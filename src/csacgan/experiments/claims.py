@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from .downstream_report import paired_difference
+from .stats import paired_difference
 
 ALPHA = 0.05
 MARGIN = 0.02

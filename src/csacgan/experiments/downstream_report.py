@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .stats import paired_difference
+
 # What downstream.json holds: cells keyed LEVEL/SAMPLER/SEED, each with these test scores;
 # the validation split, the GANs' training data and latent SMOTE's autoencoder use split seed 0.
 METRICS = ("acsa", "gm", "macro_f1", "minority_recall")
@@ -32,18 +34,6 @@ def paired(state: dict, level: str, sampler: str, baseline: str, metric: str = "
     if not pairs:
         return None
     return paired_difference([a for a, _ in pairs], [b for _, b in pairs])
-
-
-def paired_difference(row, base) -> dict:
-    """row - base, seed by seed (both in seed order): mean, std, wins (seeds where row is
-    higher), a paired t-test's p, and the differences themselves."""
-    d = np.array(row, dtype=float) - np.array(base, dtype=float)
-    p = None
-    if len(d) >= 2 and d.std() > 0:
-        from scipy.stats import ttest_rel
-        p = float(ttest_rel(row, base).pvalue)
-    return {"mean": float(d.mean()), "std": float(d.std(ddof=1)) if len(d) > 1 else 0.0,
-            "wins": int((d > 0).sum()), "n": len(d), "p": p, "differences": d.tolist()}
 
 
 def summary(state: dict) -> dict:

@@ -9,7 +9,6 @@ generated '0's per method and level (Figures 8-9), w_c over epochs, and loss cur
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 
 import torch
@@ -17,6 +16,7 @@ import torch
 from ..checkpoint import load_generator
 from ..errors import CsacganError
 from ..files import read_json
+from .stats import mean_std
 from ..generate import sample
 from .claims import ALPHA, MARGIN, check_claims, measure
 from .claims import metric as _metric
@@ -52,16 +52,6 @@ def read_runs(grid_dir: Path) -> tuple[dict, list[dict]]:
                                          if path.is_file() else [])
         runs.append(entry)
     return grid, runs
-
-
-def mean_std(values, fmt: str = "{:.3f}") -> str:
-    """"mean ± std" of the values (over seeds), the value alone when there is one, "" for none."""
-    values = list(values)
-    if not values:
-        return ""
-    if len(values) == 1:
-        return fmt.format(values[0])
-    return f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
 
 
 def _stat(values) -> str:

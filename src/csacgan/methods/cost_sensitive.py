@@ -22,7 +22,8 @@ from __future__ import annotations
 import torch
 
 from .acgan import ACGAN
-from ..nets.small_cnn import fit_small_cnn, small_cnn
+from ..fit import fit_small_cnn
+from ..nets.small_cnn import small_cnn
 from .class_costs import ERROR_SOURCES, ClassCosts, classifier_class_errors, fake_class_errors, real_class_errors
 
 COSTS_IN = ("both", "d", "g")
@@ -99,25 +100,9 @@ class CostSensitiveACGAN(ACGAN):
         was_training = discriminator.training, generator.training
         discriminator.eval()
         generator.eval()
-        try:
-            parts = []
-            if self.error_source in ("real", "both"):
-                parts.append(real_class_errors(discriminator, data.images, data.labels,
-                                               self.num_classes, autocast=data.autocast, world=data.world))
-            if self.error_source == "held-out":
-                parts.append(real_class_errors(discriminator, data.held_out_images, data.held_out_labels,
-                                               self.num_classes, autocast=data.autocast, world=data.world))
-            if self.error_source == "classifier":
-                g = torch.Generator().manual_seed(data.seed * 7919 + epoch)
-                parts.append(classifier_class_errors(self.classifier, generator, self.num_classes,
-                                                     self.fake_per_class, generator.latent_dim, data.device, g,
-                                                     autocast=data.autocast, world=data.world))
-            if self.error_source in ("fake", "both"):
-                g = torch.Generator().manual_seed(data.seed * 7919 + epoch)
-                parts.append(fake_class_errors(discriminator, generator, self.num_classes,
-                                               self.fake_per_class, generator.latent_dim,
-                                               data.device, g, autocast=data.autocast, world=data.world))
-            errors = torch.stack(parts).mean(0)
+        try:  # a source measured on several sets (both: real and generated) takes their mean
+            errors = torch.stack([measure(self, discriminator, generator, data, epoch)
+                                  for measure in ERROR_MEASURES[self.error_source]]).mean(0)
         finally:
             discriminator.train(was_training[0])
             generator.train(was_training[1])
@@ -139,6 +124,43 @@ class CostSensitiveACGAN(ACGAN):
             self.classifier.eval()
         if "online" in state:
             self.online = {k: v.clone() if torch.is_tensor(v) else v for k, v in state["online"].items()}
+
+
+# -- where the per-class errors come from: ``--cost-error-source``, each a list of measures ------
+def _noise(data, epoch: int) -> torch.Generator:
+    """The generated images' noise of an epoch's measurement: the same for every source."""
+    return torch.Generator().manual_seed(data.seed * 7919 + epoch)
+
+
+def real_errors(method, discriminator, generator, data, epoch):
+    """D's auxiliary classifier on the real training images (the paper's Algorithm 1)."""
+    return real_class_errors(discriminator, data.images, data.labels, method.num_classes,
+                             autocast=data.autocast, world=data.world)
+
+
+def held_out_errors(method, discriminator, generator, data, epoch):
+    """D's auxiliary classifier on real images training never sees."""
+    return real_class_errors(discriminator, data.held_out_images, data.held_out_labels, method.num_classes,
+                             autocast=data.autocast, world=data.world)
+
+
+def fake_errors(method, discriminator, generator, data, epoch):
+    """D's auxiliary classifier on ``fake_per_class`` generated images of each class."""
+    return fake_class_errors(discriminator, generator, method.num_classes, method.fake_per_class,
+                             generator.latent_dim, data.device, _noise(data, epoch), autocast=data.autocast,
+                             world=data.world)
+
+
+def classifier_errors(method, discriminator, generator, data, epoch):
+    """A separate small CNN, trained before the GAN on the real images, on generated ones."""
+    return classifier_class_errors(method.classifier, generator, method.num_classes, method.fake_per_class,
+                                   generator.latent_dim, data.device, _noise(data, epoch), autocast=data.autocast,
+                                   world=data.world)
+
+
+ERROR_MEASURES = {"real": [real_errors], "fake": [fake_errors], "both": [real_errors, fake_errors],
+                  "held-out": [held_out_errors], "classifier": [classifier_errors]}
+assert set(ERROR_MEASURES) == set(ERROR_SOURCES)
 
 
 def _image_size(cnn_state: dict) -> int:

@@ -23,7 +23,8 @@ from imblearn.over_sampling import RandomOverSampler
 from sklearn.utils.class_weight import compute_class_weight
 
 from . import EvalContext, register
-from .small_classifier import fit_small_cnn, predict, scores
+from ..fit import fit_small_cnn, predict
+from .small_classifier import scores
 
 SETUPS = ("imbalanced", "oversampled", "class_weighted", "generated")
 REPORTED = ("balanced_accuracy", "minority_recall", "macro_f1")

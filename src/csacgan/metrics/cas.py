@@ -10,7 +10,8 @@ import torch
 
 from . import EvalContext, register
 from .fid import real_reference
-from .small_classifier import fit_small_cnn, predict, scores
+from ..fit import fit_small_cnn, predict
+from .small_classifier import scores
 
 
 @register("cas")

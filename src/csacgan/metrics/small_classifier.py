@@ -1,12 +1,9 @@
-"""The small CNN (csacgan/nets/small_cnn.py) as CAS and the augmentation-gain study use
-it: fitted many times (several seeds, several training sets), the same network
-everywhere so that only the training data differs, and scored."""
+"""The scores of the small classifiers that CAS, the augmentation-gain study and
+``csacgan downstream`` fit (fit.fit_small_cnn): balanced accuracy, macro-F1, minority recall."""
 from __future__ import annotations
 
 from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
-from ..fit import predict  # noqa: F401  (this module's API, with fit_small_cnn)
-from ..nets.small_cnn import fit_small_cnn  # noqa: F401
 
 
 def scores(y_true, y_pred, num_classes: int, minority: list[int]) -> dict:

@@ -1,12 +1,11 @@
 """A small CNN classifier: quick to train many times. CAS and the augmentation study
 train it on generated or augmented sets; CostSensitive-ACGAN's ``classifier`` error
-source trains it once on the imbalanced training set, apart from the GAN."""
+source trains it once on the imbalanced training set, apart from the GAN (fit.fit_small_cnn)."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from ..fit import train_classifier
 
 
 def small_cnn(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
@@ -18,13 +17,3 @@ def small_cnn(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
     # channels_last: 3.3x faster inference on this CPU in bf16 (measured, 10000 images,
     # 4.2 s -> 1.3 s); the results are the same network's.
     return model.to(memory_format=torch.channels_last)
-
-
-def fit_small_cnn(images, labels, num_classes: int, steps: int, seed: int, progress=False,
-                  class_weights=None, desc="small CNN") -> nn.Module:
-    torch.manual_seed(seed)
-    model = small_cnn(images.shape[1], num_classes, images.shape[-1])
-    batch_size = 128
-    epochs = steps * batch_size / len(images)
-    return train_classifier(model, images, labels, epochs, seed, batch_size=batch_size, lr=3e-3,
-                            progress=progress, desc=desc, class_weights=class_weights)
