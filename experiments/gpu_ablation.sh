@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Both ablations of experiments/ablation.py on a lent GPU, in one call of the device tool:
+# Both ablations of experiments/ablation.py on a lent GPU, in one command on a GPU machine:
 # the costs study (rho 190, 20 epochs, the convergence study's plateau; paper recipe) and
 # the levers study (rho 190, 8 epochs, the main job's default), 3 paired seeds each,
 # seed-major, so a cut-short call still brings back the one-seed screen of every row.
@@ -9,7 +9,7 @@
 # $OUT/ablation-*.md and .png, and every scored run's record in $OUT/ablation-*-runs.json
 # (what --archive reads: the page's table regenerates from it). First, here,
 # `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then call
-# the device tool with carry [".mnist"] and the command
+# on the GPU machine (with .mnist copied beside the checkout):
 #   bash experiments/gpu_ablation.sh [LIMIT] [JOBS]
 set -uo pipefail
 LIMIT=${1:-540}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU numbers in one call of the device tool: images/s of every method on one GPU (200
+# GPU numbers in one command on a GPU machine: images/s of every method on one GPU (200
 # training steps each, batch 64 and 256), the time of one paper-profile run (MNIST rho 190,
 # 8 epochs), and torchrun across every GPU the machine has against one of them. Prepare
 # MNIST as for gpu_convergence.sh (carry [".mnist"]), then run

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The convergence study (experiments/convergence.py) on a lent GPU, in one call of the
-# device tool: a fresh machine holds no earlier run folders, so it trains from scratch
+# GPU machine: a fresh machine holds no earlier run folders, so it trains from scratch
 # into gpu-runs/ for at most LIMIT seconds, one run at a time (the GPU is shared by every
 # process on it), then writes figures, curves.json and every run's convergence.json and
 # log.jsonl under $OUT. The device machine has no network and ../shared does not travel:
 # first, here, `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`,
-# then call the device tool with carry [".mnist"] and the command
+# then, on the GPU machine (with .mnist copied beside the checkout), run
 #   bash experiments/gpu_convergence.sh [LIMIT]
 set -uo pipefail
 LIMIT=${1:-480}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The converged reproduce profile on a lent GPU, in one call of the device tool: a fresh
+# The converged reproduce profile on a lent GPU, in one command on a GPU machine: a fresh
 # machine holds no run folders, so the grid trains from scratch into gpu-runs/ for at most
 # LIMIT seconds, in the order a reader needs it: seed 0 of both readings of the paper's
 # imbalance (ratio: rho 20/40/190; drop: 60/80/95% of the zeros removed; the drop grid
@@ -8,7 +8,7 @@
 # report.md, grid.json and its runs' metrics.json and log.jsonl come back under $OUT; a
 # run the time limit cut keeps its checkpoint on the device machine only. First, here,
 # `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then call
-# the device tool with carry [".mnist"] and the command
+# on the GPU machine (with .mnist copied beside the checkout):
 #   bash experiments/gpu_reproduce.sh [LIMIT] [PROFILE]
 set -uo pipefail
 LIMIT=${1:-540}

@@ -1,6 +1,6 @@
 """A/B of `csacgan reproduce --jobs`: the same paper-profile runs trained and evaluated
 one after another in one process (all threads), then at once in separate 1-thread
-processes, timed in one session.
+processes, timed in one invocation on the same machine.
 
     python experiments/jobs_ab.py [--runs acgan-ratio95-s0 cs-acgan-ratio95-s0] [--out runs/jobs-ab]
 
