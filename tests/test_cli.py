@@ -12,7 +12,7 @@ def test_train_resume_generate(tmp_path, synthetic_path, capsys):
     main(["train", "--method", "acgan", "--data-dir", str(synthetic_path), "--drop-fraction", "0.95",
           "--max-steps", "3", "--out", str(run), *TINY])
     main(["train", "--resume", str(run), "--max-steps", "5", "--no-progress"])
-    assert "palette" not in capsys.readouterr().err  # the colour hint is for colour images only
+    assert "colour images" not in capsys.readouterr().err  # the architecture line is for colour images only
     import json
     config = json.loads((run / "config.json").read_text())
     assert config["imbalance"]["protocol"] == "drop" and config["imbalance"]["counts"][0] == 50

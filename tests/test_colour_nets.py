@@ -221,3 +221,31 @@ def test_hue_spread_in_evaluate_shows_one_palette_and_the_real_spread_beside_it(
     grey = _context([10], [10], generated=10)
     grey.images = torch.zeros(10, 1, 4, 4, dtype=torch.uint8)
     assert math.isnan(hue_spread(grey)["per_class"]["0"])
+
+
+@pytest.mark.parametrize("options", [dict(class_loss="tac", gsr=0.1), dict(class_loss="d2d-ce", d_projection=True),
+                                     dict(method="bagan")])
+def test_a_colour_run_picks_the_residual_networks_says_so_and_resumes(tmp_path, capsys, options):
+    import json
+
+    import numpy as np
+
+    from csacgan.config import TrainConfig
+    from csacgan.generate import generate
+    from csacgan.train import resume, train
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], [8, 24, 24])
+    images = (rng.random((len(labels), 32, 32, 3)) * 80 + labels[:, None, None, None] * 60).astype(np.uint8)
+    np.savez(tmp_path / "colour.npz", images=images, labels=labels)
+    cfg = TrainConfig(out=str(tmp_path / "run"), dataset="npz", data_dir=str(tmp_path / "colour.npz"), epochs=1,
+                      max_steps=3, batch_size=8, g_channels=[8], d_channels=[8], progress=False,
+                      method_options={"autoencoder_epochs": 1} if options.get("method") == "bagan" else {},
+                      **options)
+    run = train(cfg)
+    assert "colour images: --architecture resnet" in capsys.readouterr().err
+    recorded = json.loads((run / "config.json").read_text())["config"]
+    assert recorded["architecture"] == "resnet"
+    resume(run, max_steps=4)
+    assert "colour images" not in capsys.readouterr().err  # resolved once, recorded
+    generate(run, 0, 4, tmp_path / "g.npz")
+    assert np.load(tmp_path / "g.npz")["images"].shape == (4, 32, 32, 3)

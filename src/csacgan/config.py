@@ -205,6 +205,7 @@ class TrainConfig:
             takes = method_defaults(values.get("method", cls.method))
             values["method_options"] = {**{k: v for k, v in legacy.items() if k in takes},
                                         **values.get("method_options", {})}
+        values.setdefault("architecture", "table2")  # runs from before the option had the Table 2 networks
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:

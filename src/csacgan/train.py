@@ -32,7 +32,7 @@ from .distributed import SINGLE, World, sync_batch_norm
 from . import distributed
 from .methods import build_method
 from .methods.regularizers import group_spectral_norm, mode_seeking_loss
-from .nets import fused, network_arguments, pick_architecture, set_channels_last
+from .nets import COLOUR_ARCHITECTURE, COLOUR_CHOICE, fused, network_arguments, pick_architecture, set_channels_last
 from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
@@ -91,18 +91,17 @@ class Trainer:
         cfg.batch_size = min(cfg.batch_size, len(indices))
         if cfg.batch_size < 2:
             raise ValueError(f"the training set holds {len(indices)} image(s): a GAN needs at least 2 a batch")
-        if self.data.image_shape[0] == 3 and cfg.method != "bagan" and not cfg.mode_seeking and world.main:
-            print("csacgan: on colour images the ACGAN generators tend to draw each class in one palette (the "
-                  "colour Fashion-MNIST folder: hue spread 0.05 against real images' 0.94 on the default recipe, "
-                  "3 seeds); where colours vary within a class, --method bagan --mode-seeking 0.5 keeps them apart "
-                  "(docs/your-data.md, 'What keeps the palettes apart')", file=sys.stderr)
         if cfg.batch_size % world.size:
             raise ValueError(f"--batch-size {cfg.batch_size} is not a multiple of the {world.size} processes: "
                              f"every rank takes an equal share of each batch")
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
-        cfg.architecture = pick_architecture(cfg.architecture, self.data.image_shape)  # recorded resolved
+        picked = pick_architecture(cfg.architecture, self.data.image_shape, cfg.g_channels)
+        if cfg.architecture == "auto" and self.data.image_shape[0] == 3 and world.main:
+            print(f"csacgan: colour images: " + (COLOUR_CHOICE if picked == COLOUR_ARCHITECTURE else
+                  f"--architecture {picked}, the family of the --g-channels given"), file=sys.stderr)
+        cfg.architecture = picked  # recorded resolved
         g_args, d_args = network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
             cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout, cfg.d_minibatch_std, cfg.architecture)
