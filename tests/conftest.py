@@ -96,9 +96,10 @@ LONGEST_FIRST = ("test_metrics.py", "test_reproduce.py", "test_distributed.py", 
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:  # every test that reads real MNIST, whatever it is called
+    for item in items:  # every test that reads real MNIST, whatever it is called, is slow too
         if {"mnist_path", "mnist"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.real_data)
+            item.add_marker(pytest.mark.slow)
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 

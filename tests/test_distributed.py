@@ -76,6 +76,7 @@ def test_shares_synchronised_batch_norm_and_averaged_gradients_give_the_global_b
     assert max(errors) < 1e-9, errors
 
 
+@pytest.mark.slow
 def test_two_processes_train_the_single_process_run_on_the_same_global_batch(tmp_path, synthetic_path):
     """fp32, no dropout (each rank draws its own masks), online costs. The float sums run in
     another order (all-reduced gradients, BatchNorm statistics), and Adam turns a rounding
@@ -97,6 +98,7 @@ def test_two_processes_train_the_single_process_run_on_the_same_global_batch(tmp
     assert two["world_size"] == 2 and len(two["rng_ranks"]) == 2
 
 
+@pytest.mark.slow
 def test_bagans_autoencoder_stage_runs_on_two_processes(tmp_path, synthetic_path):
     csacgan(["train", "--out", str(tmp_path / "bagan"), "--method", "bagan", "--autoencoder-epochs", "1",
              "--max-steps", "2"] + ARGS, synthetic_path, procs=2,
@@ -105,6 +107,7 @@ def test_bagans_autoencoder_stage_runs_on_two_processes(tmp_path, synthetic_path
     assert first["autoencoder"] == "trained" and len(first["autoencoder_losses"]) == 1
 
 
+@pytest.mark.slow
 def test_a_killed_and_resumed_two_process_run_equals_the_uninterrupted_one(tmp_path, synthetic_path):
     """Default precision and dropout: each rank's own random stream is saved and restored."""
     common = ARGS + ["--method", "cs-acgan", "--epochs", "1"]

@@ -61,6 +61,7 @@ def test_the_report_quotes_deepsmotes_mnist_table_for_mnist_only(tmp_path):
         assert ("DeepSMOTE's published MNIST ACSA" in text) == quoted, dataset
 
 
+@pytest.mark.slow
 def test_quick_downstream_writes_every_cell(tmp_path, mnist_path, capsys):
     from csacgan.cli import main
     from csacgan.sampler import SAMPLERS
@@ -104,6 +105,7 @@ def test_bad_requests_are_clear(tmp_path):
     assert recipe_parts("bagan+logit-adjusted") == ("bagan", "logit-adjusted") and recipe_parts("none") == ("none", "ce")
 
 
+@pytest.mark.slow
 def test_long_tail_losses_alone_and_under_a_sampler_on_resnet32(tmp_path):
     """SAMPLER+LOSS cells: the loss alone (none+ldam-drw, the cosine head) and on top of
     random oversampling, with the CIFAR ResNet-32."""
@@ -124,6 +126,7 @@ def test_long_tail_losses_alone_and_under_a_sampler_on_resnet32(tmp_path):
     assert cells["given/none+ldam-drw/0"]["best_step"] >= 0.8 * 60  # DRW's weights were on when it was kept
 
 
+@pytest.mark.slow
 def test_given_protocol_on_a_users_npz(tmp_path):
     """Users' arrays as they are: two samplers, two seeds, every cell and the report."""
     from csacgan.cli import main
@@ -144,6 +147,7 @@ def test_given_protocol_on_a_users_npz(tmp_path):
     assert (out / "recall-given.png").is_file() and (out / "gain.png").is_file()
 
 
+@pytest.mark.slow
 def test_gan_seeds_train_several_gans_on_the_same_split(tmp_path, mnist_path):
     from csacgan.cli import main
     out = tmp_path / "study"
@@ -160,6 +164,7 @@ def test_gan_seeds_train_several_gans_on_the_same_split(tmp_path, mnist_path):
     assert [d["config"]["seed"] for d in data] == [0, 1]
 
 
+@pytest.mark.slow
 def test_a_continued_study_trains_only_the_gans_its_remaining_cells_sample(tmp_path, mnist_path):
     """A study carried to another machine with its downstream.json but not its GANs: a
     second GAN seed retrains only GAN 1, which the odd seeds sample; GAN 0's cells stay."""

@@ -109,7 +109,7 @@ def test_generate_writes_the_users_labels_and_takes_a_class_name_or_index(tmp_pa
         saved = np.load(tmp_path / f"g{given}.npz")
         assert saved["labels"].tolist() == [label] * 4 and saved["class_names"].tolist() == [str(label)] * 4
     code, message = run_cli(["generate", "--run", str(run), "--class", "7", "--out", str(tmp_path / "x.npz")], capsys)
-    assert code == 1 and "class 7 does not exist; classes are ['5', '17', '100']" in message, message
+    assert code == 1 and "--class 7 does not exist; this run has classes 0..2 (5, 17, 100)" in message, message
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -264,7 +264,7 @@ def test_minority_must_be_a_class_of_the_data(tmp_path, capsys):
     data = _user_npz(tmp_path / "mine.npz")
     code, message = run_cli(["train", "--out", str(tmp_path / "r"), "--dataset", "npz", "--data-dir", str(data),
                              "--minority", "7", "--imbalance", "none"] + TINY, capsys)
-    assert code == 1 and "class 7 does not exist" in message, message
+    assert code == 1 and "minority class(es) [7] do not exist" in message, message
 
 
 def test_augment_refuses_impossible_counts_and_lists_every_image(tmp_path, npz_run, capsys):

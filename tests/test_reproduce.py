@@ -25,6 +25,7 @@ def test_plan_covers_methods_levels_and_seeds():
         plan("huge")
 
 
+@pytest.mark.slow
 def test_reduced_grid_writes_every_table_with_a_number_in_every_cell(tmp_path, synthetic_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "grid"

@@ -1,3 +1,4 @@
+import pytest
 import json
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def test_run_folder_records_what_rebuilds_the_result(tmp_path, mnist_path):
     assert (run / "samples" / "final.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_short_real_run_learns_to_classify_real_digits(tmp_path, mnist_path, mnist):
     from csacgan.checkpoint import load_discriminator
     from csacgan.data.batches import to_unit_range

@@ -23,6 +23,9 @@ RECIPES = {
 DEFAULT_RECIPE = "stable"
 
 
+# Built-in datasets of grey images: --architecture auto is the paper's Table 2 networks.
+GREY_DATASETS = ("mnist", "fashion-mnist")
+
 # Users' own data: already imbalanced, so by default kept as given.
 USER_DATASETS = ("imagefolder", "npz", "arrays")
 
@@ -182,6 +185,8 @@ class TrainConfig:
             values["imbalance_ratio"] = None
         if values["imbalance"] == "none":  # the data as given
             values["imbalance_ratio"] = values["drop_fraction"] = None
+        if values["architecture"] == "auto" and values["dataset"] in GREY_DATASETS:  # known before loading
+            values["architecture"] = "table2"
         for name in (*RANGES, *LIST_RANGES):
             values[name] = check_option(name, values[name])
         from .methods import check_method_options, method_defaults  # the methods know their options

@@ -51,6 +51,8 @@ def generate(run_dir: str | Path, cls: int | str, n: int, out: str | Path,
         raise ValueError(f"--n must be positive, got {n}")
     generator, ckpt = load_generator(run_dir, device)
     names = list(ckpt["class_names"])
+    if isinstance(cls, int) and not 0 <= cls < len(names):
+        raise ValueError(f"--class {cls} does not exist; this run has classes 0..{len(names) - 1} ({', '.join(names)})")
     index, = class_indices([cls], names)
     shape = ckpt.get("image_shape") or [1, 28, 28]
     check_fits(n * int(np.prod(shape)), f"--n {n} images of {'x'.join(map(str, shape))}")

@@ -14,8 +14,7 @@ def class_indices(classes, class_names) -> list[int]:
     for c in classes:
         if isinstance(c, str) and c in class_names:
             out.append(list(class_names).index(c))
-        elif (isinstance(c, int) or (isinstance(c, str) and c.lstrip("-").isdigit())) and \
-                0 <= int(c) < len(class_names):
+        elif isinstance(c, int) or (isinstance(c, str) and c.lstrip("-").isdigit()):
             out.append(int(c))
         else:
             raise ValueError(f"class {c!r} does not exist; classes are {list(class_names)} "
@@ -28,9 +27,14 @@ def prepare_data(cfg, data=None):
     data_seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir, image_size=cfg.image_size,
                                                       progress=cfg.progress)
+    minority = class_indices(cfg.minority, data.class_names)
+    bad = [c for c in minority if not 0 <= c < data.num_classes]
+    if bad:  # every imbalance kind, "none" included
+        raise ValueError(f"minority class(es) {bad} do not exist; classes are {list(data.class_names)} "
+                         f"(give names or indices 0..{data.num_classes - 1})")
     indices, summary = make_imbalance(
         data.train_labels, num_classes=data.num_classes,
-        minority_classes=class_indices(cfg.minority, data.class_names),
+        minority_classes=minority,
         imbalance_ratio=cfg.imbalance_ratio, drop_fraction=cfg.drop_fraction,
         max_per_class=cfg.max_per_class, kind=cfg.imbalance, seed=data_seed,
         counts=cfg.class_counts)
