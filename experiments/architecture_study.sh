@@ -35,11 +35,13 @@ declare -A ROWS=(
   [rn-d2d]="--architecture resnet --class-loss d2d-ce"
   [rn-gsr]="--architecture resnet --gsr 0.5"
 )
-LANE_A="rn-tac rn-ce rn-d2d"                          # about equal time a seed
-LANE_B="t2-ce t2-tac t2-d2d t2-bagan-ms0.5 rn-gsr"
+# two lanes of about equal time a seed; LANE_A / LANE_B in the environment choose other rows
 if [ "$STUDY" = mnist ]; then  # the Table 2 rows first: they are the paper's networks
-  LANE_A="t2-ce t2-d2d rn-tac"
-  LANE_B="t2-tac rn-ce rn-d2d"
+  LANE_A=${LANE_A:-t2-ce t2-d2d rn-tac}
+  LANE_B=${LANE_B:-t2-tac rn-ce rn-d2d}
+else
+  LANE_A=${LANE_A:-rn-tac rn-ce rn-d2d}
+  LANE_B=${LANE_B:-t2-ce t2-tac t2-d2d t2-bagan-ms0.5 rn-gsr}
 fi
 row() {  # row NAME SEED
   local run="$OUT/$PREFIX-$1-s$2"
