@@ -110,12 +110,7 @@ def test_long_tail_losses_alone_and_under_a_sampler_on_resnet32(tmp_path):
     """SAMPLER+LOSS cells: the loss alone (none+ldam-drw, the cosine head) and on top of
     random oversampling, with the CIFAR ResNet-32."""
     from csacgan.cli import main
-    rng = np.random.default_rng(0)
-    labels = np.array([0] * 12 + [1] * 60 + [2] * 60)
-    images = (rng.random((len(labels), 28, 28)) * 60 + labels[:, None, None] * 80).astype(np.uint8)
-    test = np.repeat([0, 1, 2], 10)
-    test_images = (rng.random((30, 28, 28)) * 60 + test[:, None, None] * 80).astype(np.uint8)
-    np.savez(tmp_path / "mine.npz", images=images, labels=labels, test_images=test_images, test_labels=test)
+    _users_npz(tmp_path / "mine.npz")
     out = tmp_path / "study"
     main(["downstream", "--quick", "--protocol", "given", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"),
           "--samplers", "none+ldam-drw,random+logit-adjusted", "--classifier", "resnet32", "--seeds", "1",
@@ -126,16 +121,21 @@ def test_long_tail_losses_alone_and_under_a_sampler_on_resnet32(tmp_path):
     assert cells["given/none+ldam-drw/0"]["best_step"] >= 0.8 * 60  # DRW's weights were on when it was kept
 
 
-@pytest.mark.slow
-def test_given_protocol_on_a_users_npz(tmp_path):
-    """Users' arrays as they are: two samplers, two seeds, every cell and the report."""
-    from csacgan.cli import main
+def _users_npz(path):
+    """Three classes of 12, 60 and 60 noisy images of three grey levels, and a test split."""
     rng = np.random.default_rng(0)
     labels = np.array([0] * 12 + [1] * 60 + [2] * 60)
     images = (rng.random((len(labels), 28, 28)) * 60 + labels[:, None, None] * 80).astype(np.uint8)
     test = np.repeat([0, 1, 2], 10)
     test_images = (rng.random((30, 28, 28)) * 60 + test[:, None, None] * 80).astype(np.uint8)
-    np.savez(tmp_path / "mine.npz", images=images, labels=labels, test_images=test_images, test_labels=test)
+    np.savez(path, images=images, labels=labels, test_images=test_images, test_labels=test)
+
+
+@pytest.mark.slow
+def test_given_protocol_on_a_users_npz(tmp_path):
+    """Users' arrays as they are: two samplers, two seeds, every cell and the report."""
+    from csacgan.cli import main
+    _users_npz(tmp_path / "mine.npz")
     out = tmp_path / "study"
     main(["downstream", "--quick", "--protocol", "given", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"),
           "--samplers", "none,smote,acgan", "--seeds", "2", "--out", str(out), "--no-progress"])
