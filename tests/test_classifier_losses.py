@@ -82,3 +82,16 @@ def test_early_stopping_waits_for_drws_reweighting(tmp_path):
     best = train_until_stable(small_cnn(1, 2, 8), images, labels, lambda m: next(scores), seed=0, max_steps=40,
                               check_every=8, patience=1, loss=loss)
     assert best["best_step"] >= loss.defer_step and best["best_score"] == 0.3
+
+
+def test_sample_weights_reweigh_each_image_as_class_weights_do():
+    logits, labels = torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2])
+    loss = classifier_loss("class-weight", COUNTS, 100)
+    ones = loss(logits, labels, 0, torch.ones(6))
+    assert torch.allclose(ones, loss(logits, labels, 0), atol=1e-6)  # weights of 1: the loss itself
+    half = torch.tensor([1, 1, 1, 0.5, 0.5, 0.5])
+    w = loss.weights(0)[labels] * half
+    per = F.cross_entropy(logits, labels, reduction="none")
+    assert torch.allclose(loss(logits, labels, 0, half), (per * w).sum() / w.sum(), atol=1e-6)
+    zero = torch.tensor([1, 1, 1, 0, 0, 0.0])  # weight 0: as if those images were not there
+    assert torch.allclose(loss(logits, labels, 0, zero), loss(logits[:3], labels[:3], 0), atol=1e-6)

@@ -121,6 +121,30 @@ def test_long_tail_losses_alone_and_under_a_sampler_on_resnet32(tmp_path):
     assert cells["given/none+ldam-drw/0"]["best_step"] >= 0.8 * 60  # DRW's weights were on when it was kept
 
 
+@pytest.mark.slow
+def test_generated_images_filtered_down_weighted_two_stage_and_doubled(tmp_path):
+    """The ways recent work uses generated images, as recipe options, on random
+    oversampling's copies (the mechanics, not the images' quality)."""
+    from csacgan.cli import main
+    _users_npz(tmp_path / "mine.npz")
+    out = tmp_path / "study"
+    recipes = ["random+logit-adjusted@filter=0.5", "random@weight=0.25", "random+balanced-softmax@crt",
+               "random@amount=2x"]
+    main(["downstream", "--quick", "--protocol", "given", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"),
+          "--samplers", ",".join(recipes), "--seeds", "1", "--out", str(out), "--no-progress"])
+    cells = json.loads((out / "downstream.json").read_text())["cells"]
+    filtered = cells["given/random+logit-adjusted@filter=0.5/0"]
+    assert sum(filtered["dropped"]) + sum(filtered["added"]) == 43  # kept or dropped, every copy counted
+    assert cells["given/random@weight=0.25/0"]["options"] == {"weight": 0.25}
+    assert cells["given/random+balanced-softmax@crt/0"]["acsa"] > 0.5
+    assert cells["given/random@amount=2x/0"]["added"] == [108 - 11, 108 - 54, 108 - 54]
+    from csacgan.experiments.downstream import Settings
+    for bad, match in (("random@filter=2", "must lie in"), ("random@fliter=0.5", "unknown recipe option"),
+                       ("random+ldam-drw@crt", "cosine")):
+        with pytest.raises(ValueError, match=match):
+            Settings(out=str(tmp_path), samplers=[bad]).resolved()
+
+
 def _users_npz(path):
     """Three classes of 12, 60 and 60 noisy images of three grey levels, and a test split."""
     rng = np.random.default_rng(0)

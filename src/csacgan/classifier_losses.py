@@ -46,10 +46,18 @@ class CrossEntropy:
     def adjusted(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return logits
 
-    def __call__(self, logits: torch.Tensor, labels: torch.Tensor, step: int) -> torch.Tensor:
+    def __call__(self, logits: torch.Tensor, labels: torch.Tensor, step: int,
+                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        """The batch's loss; ``sample_weight``: each image's weight (generated images down-
+        weighted), normalised as cross-entropy normalises its class weights."""
         weight = self.weights(step)
-        return F.cross_entropy(self.adjusted(logits.float(), labels), labels,
-                               weight=None if weight is None else weight.to(logits.device))
+        weight = None if weight is None else weight.to(logits.device)
+        adjusted = self.adjusted(logits.float(), labels)
+        if sample_weight is None:
+            return F.cross_entropy(adjusted, labels, weight=weight)
+        per_sample = F.cross_entropy(adjusted, labels, reduction="none")
+        w = sample_weight.float() * (weight[labels] if weight is not None else 1.0)
+        return (per_sample * w).sum() / w.sum().clamp(min=1e-12)
 
 
 def balanced_weights(counts: torch.Tensor) -> torch.Tensor:

@@ -55,7 +55,7 @@ def _random_shift(x: torch.Tensor, dx: int, dy: int, pad: int = SHIFT) -> torch.
 
 
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, g: torch.Generator, shift: bool = True,
-             device=None, skip: int = 0):
+             device=None, skip: int = 0, weights: torch.Tensor | None = None):
     """Endless shuffled epochs of full batches of normalised uint8 images (drawn with ``g``),
     each batch shifted by up to 2 pixels unless ``shift`` is False (one shift per batch:
     cheap and enough), moved to ``device``. The first ``skip`` batches are drawn but not
@@ -71,7 +71,8 @@ def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, g: tor
             skip -= 1
             continue
         x = normalise(images[idx].to(device))
-        yield (_random_shift(x, dx, dy) if shift else x), labels[idx].to(device)
+        x = _random_shift(x, dx, dy) if shift else x
+        yield (x, labels[idx].to(device)) if weights is None else (x, labels[idx].to(device), weights[idx].to(device))
 
 
 def _class_error(model: nn.Module, class_weights: torch.Tensor | None, loss=None):
@@ -80,9 +81,9 @@ def _class_error(model: nn.Module, class_weights: torch.Tensor | None, loss=None
     steps = iter(itertools.count())
 
     def error(batch):
-        x, y = batch
+        x, y, *w = batch  # w: the batch's sample weights, where there are any
         if loss is not None:
-            return loss(model(x), y, next(steps))
+            return loss(model(x), y, next(steps), *w)
         return F.cross_entropy(model(x).float(), y, weight=class_weights)
     return error
 
@@ -157,7 +158,7 @@ def predict(model: nn.Module, images_uint8: torch.Tensor, batch_size: int = 2000
 def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, score: Callable, *,
                        seed: int, max_steps: int, check_every: int, patience: int, batch_size: int = 128,
                        lr: float = 1e-3, class_weights: torch.Tensor | None = None, progress: bool = False,
-                       desc: str = "classifier", loss=None) -> dict:
+                       desc: str = "classifier", loss=None, sample_weights: torch.Tensor | None = None) -> dict:
     """Train until ``score(model)`` (higher is better, e.g. balanced accuracy on a validation
     split) has not improved for ``patience`` checks, one check every ``check_every`` steps,
     at most ``max_steps``; the model ends with the weights of its best check.
@@ -166,7 +167,8 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     pixels (the augmentation). ``loss``: a csacgan.classifier_losses object instead of the
     (``class_weights``-weighted) cross-entropy; checks before its ``defer_step`` (DRW's
     re-weighting) are recorded but neither kept nor counted against the patience, so the
-    model returned has trained with the loss in its final form.
+    model returned has trained with the loss in its final form. ``sample_weights`` (one per
+    image, with ``loss``): each image's weight in the loss (generated images down-weighted).
     Returns {"best_step", "best_score", "steps", "checks"}.
     """
     import copy
@@ -178,7 +180,9 @@ def train_until_stable(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     autocast = autocast_factory(device, pick_precision("auto", device))
     if class_weights is not None:
         class_weights = class_weights.to(device)
-    batches = _batches(images, labels, min(batch_size, len(images)), g, device=device)
+    if sample_weights is not None and loss is None:
+        raise ValueError("sample weights go with a loss object (csacgan.classifier_losses)")
+    batches = _batches(images, labels, min(batch_size, len(images)), g, device=device, weights=sample_weights)
     error = _class_error(model, class_weights, loss)
     start = min(loss.defer_step, max_steps) if loss is not None else 0
     best = {"best_step": 0, "best_score": float("-inf"), "steps": 0, "checks": []}

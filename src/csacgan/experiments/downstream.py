@@ -45,11 +45,45 @@ CLASSIFIERS = ("small-cnn", "resnet32", "resnet18")
 
 
 def recipe_parts(name: str) -> tuple[str, str]:
-    """(sampler, classifier loss) of a cell's recipe, "SAMPLER" or "SAMPLER+LOSS": e.g.
-    "none+ldam-drw" (the loss alone), "bagan+logit-adjusted" (generated images on top of
-    it); a plain sampler trains with cross-entropy ("class-weight": with its weights)."""
-    sampler, _, loss = name.partition("+")
+    """(sampler, classifier loss) of a cell's recipe, "SAMPLER", "SAMPLER+LOSS" or either
+    with "@OPTIONS" (:func:`recipe_options`): e.g. "none+ldam-drw" (the loss alone),
+    "bagan+logit-adjusted" (generated images on top of it); a plain sampler trains with
+    cross-entropy ("class-weight": with its weights)."""
+    sampler, _, loss = name.split("@")[0].partition("+")
     return sampler, loss or "ce"
+
+
+# How a recipe uses its generated images (after "@", comma-separated), as recent work does:
+#   filter=T   keep a generated image only if a small CNN trained on the real imbalanced set
+#              (class-weighted) gives its class probability >= T (the dropped are counted);
+#   weight=L   each generated image weighs L in the loss (real images 1);
+#   crt        two-stage (cRT, Kang et al. 2020): train on real + generated, then re-train the
+#              classifier's last layer on class-balanced real images, the features fixed;
+#   amount=2x  generate until every class holds twice the largest class's count (default:
+#              up to the largest, balance).
+RECIPE_OPTIONS = {"filter": float, "weight": float, "crt": bool, "amount": str}
+
+
+def recipe_options(name: str) -> dict:
+    options = {}
+    for part in filter(None, name.partition("@")[2].split(",")):
+        key, _, value = part.partition("=")
+        if key not in RECIPE_OPTIONS:
+            raise ValueError(f"{name}: unknown recipe option {key!r}; choose from {', '.join(RECIPE_OPTIONS)}")
+        if RECIPE_OPTIONS[key] is bool:
+            options[key] = True
+        elif RECIPE_OPTIONS[key] is float:
+            try:
+                options[key] = float(value)
+            except ValueError:
+                raise ValueError(f"{name}: {key} takes a number, got {value!r}") from None
+            if not 0 <= options[key] <= 1:
+                raise ValueError(f"{name}: {key} must lie in [0, 1], got {value}")
+        else:
+            if value not in ("balance", "2x"):
+                raise ValueError(f"{name}: amount is balance or 2x, got {value!r}")
+            options[key] = value
+    return options
 VALIDATION = 0.1
 # The GANs' budget per protocol, in epochs of the imbalanced set (64 images a step):
 # paper, 45000 images: the project's default 8 epochs (5600 steps); deepsmote, 9000
@@ -94,10 +128,14 @@ class Settings:
         if unknown or not s.samplers:
             raise ValueError(f"unknown sampler(s) {unknown}; choose from {', '.join(SAMPLERS)}")
         bad = [n for n in s.samplers if recipe_parts(n)[1] not in CLASSIFIER_LOSSES
-               or ("+" in n and recipe_parts(n)[0] == "class-weight")]
+               or (("+" in n or "@" in n) and recipe_parts(n)[0] == "class-weight")]
         if bad:
             raise ValueError(f"unknown loss in {bad}: SAMPLER+LOSS takes a loss of "
                              f"{', '.join(CLASSIFIER_LOSSES)} (and class-weight is a loss itself)")
+        for n in s.samplers:
+            options = recipe_options(n)
+            if options.get("crt") and recipe_parts(n)[1] == "ldam-drw":
+                raise ValueError(f"{n}: crt re-trains a linear head; LDAM's is a cosine one")
         if s.protocol == "given" and s.dataset not in ("imagefolder", "npz"):
             raise ValueError(f"--protocol given trains on a user's data as it is: give --dataset imagefolder or npz "
                              f"and --data-dir (not {s.dataset})")
@@ -230,11 +268,24 @@ def run_cell(job: dict) -> dict:
     name, seed, K = job["sampler"], job["seed"], job["num_classes"]
     sampler_name, loss_name = recipe_parts(name)
     X, y = job["train_images"], job["train_labels"]
+    options = recipe_options(name)
     sampler = make_sampler(name, seed, job["prepared"])
+    if options.get("amount") == "2x":
+        sampler.set_params(sampling_strategy={c: 2 * int(np.bincount(y).max()) for c in np.unique(y)})
     X_res, y_res = sampler.fit_resample(X, y)
     weights = sampler.class_weight(y)
+    dropped = None
+    if "filter" in options and len(y_res) > len(y):
+        keep = confident(X, y, X_res[len(y):], y_res[len(y):], K, options["filter"], seed)
+        dropped = np.bincount(y_res[len(y):][~keep], minlength=K).tolist()
+        X_res, y_res = np.concatenate([X_res[:len(y)], X_res[len(y):][keep]]), np.concatenate([y, y_res[len(y):][keep]])
     # the loss sees the class counts of the set it trains on, generated images included
-    loss = classifier_loss(loss_name, np.bincount(y_res, minlength=K), job["max_steps"]) if "+" in name else None
+    loss = (classifier_loss(loss_name, np.bincount(y_res, minlength=K), job["max_steps"])
+            if "+" in name or "weight" in options else None)
+    sample_weights = None
+    if "weight" in options:
+        sample_weights = torch.ones(len(y_res))
+        sample_weights[len(y):] = options["weight"]
     resampled = time.perf_counter() - started
     torch.manual_seed(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -249,14 +300,62 @@ def run_cell(job: dict) -> dict:
                                 seed=seed, max_steps=job["max_steps"], check_every=job["check_every"],
                                 patience=job["patience"], progress=job["progress"],
                                 class_weights=None if weights is None else torch.tensor(weights, dtype=torch.float32),
-                                desc=f"{job['level']} {name} seed {seed}", loss=loss)
+                                desc=f"{job['level']} {name} seed {seed}", loss=loss, sample_weights=sample_weights)
+    if options.get("crt"):
+        retrain_head(model, X, y, K, seed)
     pred = predict(model, torch.from_numpy(job["test_images"])).numpy()
     gan = {"gan_seed": seed % len(job["prepared"][sampler_name])} if sampler_name in GAN_SAMPLERS else {}
     return {**test_scores(job["test_labels"], pred, K, job["minority"]), **gan, "machine": machine(device),
             "validation_acsa": fitted["best_score"], "best_step": fitted["best_step"], "steps": fitted["steps"],
             "checks": fitted["checks"], "train_images": int(len(y_res)),
             "added": np.bincount(y_res[len(y):], minlength=K).tolist(),
+            **({"dropped": dropped} if dropped is not None else {}), **({"options": options} if options else {}),
             "resample_seconds": round(resampled, 1), "seconds": round(time.perf_counter() - started, 1)}
+
+
+def confident(X, y, new_x, new_y, num_classes: int, threshold: float, seed: int, steps: int = 600) -> np.ndarray:
+    """Which generated images a small CNN trained on the real imbalanced set (class-weighted,
+    scikit-learn's "balanced") assigns to their own class with probability >= threshold."""
+    from ..fit import fit_small_cnn, normalise
+    counts = np.bincount(y, minlength=num_classes)
+    weights = torch.tensor(len(y) / (num_classes * np.maximum(counts, 1)), dtype=torch.float32)
+    judge = fit_small_cnn(torch.from_numpy(X), torch.from_numpy(y).long(), num_classes, steps, seed,
+                          class_weights=weights, desc="filter")
+    with torch.no_grad():
+        probs = torch.cat([judge(normalise(torch.from_numpy(new_x[i:i + 1000]))).float().softmax(1)
+                           for i in range(0, len(new_x), 1000)])
+    return (probs[torch.arange(len(new_y)), torch.from_numpy(new_y).long()] >= threshold).numpy()
+
+
+def retrain_head(model: torch.nn.Module, X, y, num_classes: int, seed: int, steps: int = 500,
+                 batch_size: int = 128) -> None:
+    """cRT (Kang et al. 2020): the classifier's last layer re-initialised and re-trained on
+    class-balanced batches of the real images, on their features from the trained, frozen
+    network (computed once, in evaluation mode)."""
+    from ..fit import normalise
+    if hasattr(model, "features"):  # ResNet-32
+        head, body = model.head, model.features
+    elif hasattr(model, "fc"):  # torchvision's ResNet-18
+        head, body = model.fc, torch.nn.Sequential(*list(model.children())[:-1], torch.nn.Flatten())
+    else:  # the small CNN, a Sequential ending in its linear layer
+        head, body = model[-1], torch.nn.Sequential(*list(model)[:-1])
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        features = torch.cat([body(normalise(torch.from_numpy(X[i:i + 1000]).to(device))).float()
+                              for i in range(0, len(X), 1000)])
+    g = torch.Generator().manual_seed(seed)
+    head.reset_parameters()
+    labels = torch.from_numpy(y).long().to(device)
+    per_class = [torch.nonzero(labels == c).flatten().cpu() for c in range(num_classes) if (labels == c).any()]
+    opt = torch.optim.Adam(head.parameters(), 1e-3)
+    for _ in range(steps):  # class-balanced: a class drawn uniformly, then one of its images
+        cls = torch.randint(len(per_class), (batch_size,), generator=g)
+        idx = torch.stack([per_class[c][torch.randint(len(per_class[c]), (1,), generator=g)][0] for c in cls])
+        loss = torch.nn.functional.cross_entropy(head(features[idx.to(device)]).float(), labels[idx.to(device)])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
 
 
 def machine(device: torch.device) -> dict:

@@ -62,5 +62,9 @@ class ResNet32(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 64-d globally pooled features the head reads."""
+        return self.blocks(self.stem(x)).mean(dim=(2, 3))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+        return self.head(self.features(x))
