@@ -34,14 +34,15 @@ declare -A ROWS=(
   [rn-tac]="--architecture resnet --class-loss tac"
   [rn-d2d]="--architecture resnet --class-loss d2d-ce"
   [rn-gsr]="--architecture resnet --gsr 0.5"
+  [t2-tac-ms0.5]="--architecture table2 --class-loss tac --mode-seeking 0.5"
 )
 # two lanes of about equal time a seed; LANE_A / LANE_B in the environment choose other rows
 if [ "$STUDY" = mnist ]; then  # the Table 2 rows first: they are the paper's networks
-  LANE_A=${LANE_A:-t2-ce t2-d2d rn-tac}
-  LANE_B=${LANE_B:-t2-tac rn-ce rn-d2d}
+  LANE_A=${LANE_A-t2-ce t2-d2d rn-tac}
+  LANE_B=${LANE_B-t2-tac rn-ce rn-d2d}
 else
-  LANE_A=${LANE_A:-rn-tac rn-ce rn-d2d}
-  LANE_B=${LANE_B:-t2-ce t2-tac t2-d2d t2-bagan-ms0.5 rn-gsr}
+  LANE_A=${LANE_A-rn-tac rn-ce rn-d2d}
+  LANE_B=${LANE_B-t2-ce t2-tac t2-d2d t2-bagan-ms0.5 rn-gsr t2-tac-ms0.5}
 fi
 row() {  # row NAME SEED
   local run="$OUT/$PREFIX-$1-s$2"
