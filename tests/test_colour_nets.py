@@ -10,7 +10,7 @@ from csacgan.methods import ACGAN, CostSensitiveACGAN, build_method
 from csacgan.methods.class_losses import data_to_data_cross_entropy
 from csacgan.methods.regularizers import group_spectral_norm
 from csacgan.nets import (DiscriminatorOutput, ResNetDiscriminator, ResNetGenerator, discriminator_from_config,
-                          generator_from_config, network_arguments, pick_architecture)
+                          generator_from_config, network_arguments)
 
 
 @pytest.mark.parametrize("shape", [(3, 32, 32), (1, 28, 28), (3, 64, 64)])
@@ -53,10 +53,18 @@ def test_the_generator_is_class_conditional_through_its_batchnorm_and_d_is_spect
     assert not torch.allclose(x[0], x[1])
 
 
-def test_auto_picks_the_paper_networks_for_grey_images_and_a_family_for_colour_ones():
-    assert pick_architecture("auto", (1, 28, 28)) == "table2"
-    assert pick_architecture("auto", (3, 32, 32)) in ("table2", "resnet")
-    assert pick_architecture("table2", (3, 32, 32)) == "table2"
+def test_auto_picks_the_papers_choices_for_grey_images_and_the_colour_studys_for_colour_ones():
+    from csacgan.config import COLOUR_CHOICES, TrainConfig, resolve_auto
+    grey = TrainConfig(dataset="npz")
+    assert resolve_auto(grey, (1, 28, 28)) is None and (grey.architecture, grey.class_loss) == ("table2", "ce")
+    colour = TrainConfig(dataset="npz")
+    line = resolve_auto(colour, (3, 32, 32))
+    assert (colour.architecture, colour.class_loss) == (COLOUR_CHOICES["architecture"], COLOUR_CHOICES["class_loss"])
+    assert line.startswith(f"colour images: --architecture {colour.architecture}, --class-loss {colour.class_loss} (")
+    given = TrainConfig(dataset="npz", method="bagan", class_loss="ce", g_channels=[8, 8, 8, 8, 8])
+    assert resolve_auto(given, (3, 32, 32)) == f"colour images: --architecture table2 ({line.split(' (', 1)[1]}"
+    assert given.class_loss == "ce"
+    assert TrainConfig(dataset="mnist").resolved().class_loss == "ce"  # the built-in grey sets: before loading
     with pytest.raises(ValueError, match="one width"):
         network_arguments(3, (3, 32, 32), g_channels=[8, 8], architecture="resnet")
     with pytest.raises(ValueError, match="5 widths"):
@@ -224,8 +232,8 @@ def test_hue_spread_in_evaluate_shows_one_palette_and_the_real_spread_beside_it(
 
 
 @pytest.mark.parametrize("options", [dict(class_loss="tac", gsr=0.1), dict(class_loss="d2d-ce", d_projection=True),
-                                     dict(method="bagan")])
-def test_a_colour_run_picks_the_residual_networks_says_so_and_resumes(tmp_path, capsys, options):
+                                     dict(method="bagan"), dict(architecture="auto")])
+def test_colour_runs_of_every_family_train_resume_and_generate(tmp_path, capsys, options):
     import json
 
     import numpy as np
@@ -237,14 +245,17 @@ def test_a_colour_run_picks_the_residual_networks_says_so_and_resumes(tmp_path, 
     labels = np.repeat([0, 1, 2], [8, 24, 24])
     images = (rng.random((len(labels), 32, 32, 3)) * 80 + labels[:, None, None, None] * 60).astype(np.uint8)
     np.savez(tmp_path / "colour.npz", images=images, labels=labels)
+    auto = options.get("architecture") == "auto"
+    widths = {} if auto else dict(architecture="resnet", g_channels=[8], d_channels=[8])
     cfg = TrainConfig(out=str(tmp_path / "run"), dataset="npz", data_dir=str(tmp_path / "colour.npz"), epochs=1,
-                      max_steps=3, batch_size=8, g_channels=[8], d_channels=[8], progress=False,
+                      max_steps=3, batch_size=8, progress=False,
                       method_options={"autoencoder_epochs": 1} if options.get("method") == "bagan" else {},
-                      **options)
+                      **{**widths, **options})
     run = train(cfg)
-    assert "colour images: --architecture resnet" in capsys.readouterr().err
+    err = capsys.readouterr().err
     recorded = json.loads((run / "config.json").read_text())["config"]
-    assert recorded["architecture"] == "resnet"
+    assert recorded["architecture"] != "auto" and recorded["class_loss"] != "auto"  # recorded resolved
+    assert ("colour images: --architecture" in err) == auto
     resume(run, max_steps=4)
     assert "colour images" not in capsys.readouterr().err  # resolved once, recorded
     generate(run, 0, 4, tmp_path / "g.npz")

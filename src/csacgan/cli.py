@@ -204,10 +204,11 @@ def _add_train(sub) -> None:
                     metavar="TARGET", help="adaptive discriminator augmentation (Karras et al. 2020): "
                     "--diffaugment's transforms (default translation,cutout) applied with a probability "
                     "adjusted so that E[sign D(real)] stays near TARGET, e.g. 0.6; 0: none")
-    lv.add_argument("--class-loss", choices=list(CLASS_LOSSES), default=d.class_loss,
+    lv.add_argument("--class-loss", choices=["auto", *CLASS_LOSSES], default=d.class_loss,
                     help="the ACGAN family's class loss: ce (the paper's cross-entropy), tac (TAC-GAN's twin "
                     "classifier, Gong et al. 2019) or d2d-ce (ReACGAN's data-to-data cross-entropy, Kang et al. "
-                    "2021); CostSensitive-ACGAN's costs weigh whichever is used")
+                    "2021); CostSensitive-ACGAN's costs weigh whichever is used; auto: ce for grey images, tac for colour "
+                    "ones (the colour study, docs/your-data.md)")
     lv.add_argument("--gsr", type=_option("gsr"), default=d.gsr, metavar="WEIGHT",
                     help="group spectral regularisation of G's class-conditional BatchNorm (Rangwani et al. "
                     "2022), e.g. 0.5; --architecture resnet only; 0: none")
@@ -237,8 +238,8 @@ def _add_train(sub) -> None:
     n = p.add_argument_group("networks")
     n.add_argument("--architecture", choices=["auto", *ARCHITECTURES], default=d.architecture,
                    help="table2: the paper's networks; resnet: residual networks with a spectral-norm "
-                   "discriminator and class-conditional BatchNorm in G (colour images); auto: table2 for "
-                   "grey images, the colour study's choice for colour ones (docs/your-data.md)")
+                   "discriminator and BigGAN-style conditional BatchNorm in G; auto: table2 (the colour study "
+                   "found the residual networks behind at this budget, docs/your-data.md)")
     n.add_argument("--d-projection", type=_bool, default=d.d_projection,
                    help="add the projection discriminator's class term to D's source logit (Miyato and Koyama 2018)")
     n.add_argument("--g-channels", type=_option("g_channels"), help="generator widths, 5 values (default "

@@ -23,8 +23,34 @@ RECIPES = {
 DEFAULT_RECIPE = "stable"
 
 
-# Built-in datasets of grey images: --architecture auto is the paper's Table 2 networks.
+# Built-in datasets of grey images: --architecture and --class-loss auto are the paper's
+# (Table 2 networks, cross-entropy), known before the data is loaded.
 GREY_DATASETS = ("mnist", "fashion-mnist")
+PAPER_CHOICES = {"architecture": "table2", "class_loss": "ce"}
+# What auto picks for colour images: the architecture study on colour Fashion-MNIST
+# (docs/your-data.md), and the line that says why.
+COLOUR_CHOICES = {"architecture": "table2", "class_loss": "tac"}
+COLOUR_REASON = ("TAC-GAN's twin classifier keeps each class's colours apart on colour Fashion-MNIST, where "
+                 "the residual networks trailed at this budget (docs/your-data.md)")
+
+
+def resolve_auto(cfg: "TrainConfig", image_shape) -> str | None:
+    """Fill ``cfg``'s "auto" architecture and class loss for images of ``image_shape``: the
+    paper's for grey images, COLOUR_CHOICES for colour ones (cross-entropy for BAGAN, whose
+    discriminator has its own loss; Table 2 where Table 2 widths are given). Returns the
+    line that says what auto picked for colour images, None otherwise."""
+    picks = dict(COLOUR_CHOICES if image_shape[0] == 3 else PAPER_CHOICES)
+    if cfg.method == "bagan":
+        picks["class_loss"] = "ce"
+    if cfg.g_channels and len(cfg.g_channels) == 5:
+        picks["architecture"] = "table2"
+    chosen = {k: v for k, v in picks.items() if getattr(cfg, k) == "auto"}
+    for key, value in chosen.items():
+        setattr(cfg, key, value)
+    if image_shape[0] != 3 or not chosen:
+        return None
+    return ("colour images: " + ", ".join(f"{option_name(k)} {v}" for k, v in chosen.items())
+            + f" ({COLOUR_REASON})")
 
 # Users' own data: already imbalanced, so by default kept as given.
 USER_DATASETS = ("imagefolder", "npz", "arrays")
@@ -146,12 +172,13 @@ class TrainConfig:
     mode_seeking: float = 0.0            # weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019); 0: none
     lecam: float = 0.0                   # LeCam regularisation weight (Tseng et al. 2021); 0: none
     ada_target: float = 0.0              # adaptive D augmentation's target E[sign D(real)] (Karras et al. 2020); 0: none
-    class_loss: str = "ce"               # L_c of the ACGAN family: ce, tac (TAC-GAN), d2d-ce (ReACGAN); methods/class_losses.py
+    class_loss: str = "auto"             # L_c of the ACGAN family: ce, tac (TAC-GAN), d2d-ce (ReACGAN), or auto:
+                                         # ce for grey images, COLOUR_CHOICES for colour ones; methods/class_losses.py
     gsr: float = 0.0                     # group spectral regularisation of G's class-conditional BatchNorm
                                          # (Rangwani et al. 2022; --architecture resnet); 0: none
     # networks (csacgan.nets)
     architecture: str = "auto"           # table2 (the paper's), resnet, or auto: table2 for grey images,
-                                         # the colour study's winner for colour ones (nets.pick_architecture)
+                                         # COLOUR_CHOICES for colour ones (resolve_auto)
     d_projection: bool = False           # projection term in D's source logit (Miyato and Koyama 2018)
     latent_dim: int = 100
     g_channels: list[int] | None = None
@@ -185,8 +212,8 @@ class TrainConfig:
             values["imbalance_ratio"] = None
         if values["imbalance"] == "none":  # the data as given
             values["imbalance_ratio"] = values["drop_fraction"] = None
-        if values["architecture"] == "auto" and values["dataset"] in GREY_DATASETS:  # known before loading
-            values["architecture"] = "table2"
+        if values["dataset"] in GREY_DATASETS:  # known before loading
+            values.update({k: v for k, v in PAPER_CHOICES.items() if values[k] == "auto"})
         for name in (*RANGES, *LIST_RANGES):
             values[name] = check_option(name, values[name])
         from .methods import check_method_options, method_defaults  # the methods know their options
@@ -210,7 +237,8 @@ class TrainConfig:
             takes = method_defaults(values.get("method", cls.method))
             values["method_options"] = {**{k: v for k, v in legacy.items() if k in takes},
                                         **values.get("method_options", {})}
-        values.setdefault("architecture", "table2")  # runs from before the option had the Table 2 networks
+        values.setdefault("architecture", "table2")  # runs from before the options: the Table 2 networks
+        values.setdefault("class_loss", "ce")        # and ACGAN's cross-entropy
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:

@@ -25,14 +25,14 @@ from torchvision.utils import save_image
 from .checkpoint import CHECKPOINT, SNAPSHOTS, load_checkpoint, snapshot_path
 from .files import LOCK, append_jsonl, atomic_save, atomic_write_text, write_json
 from .run_folder import check_data, lock_run, recorded
-from .config import TrainConfig
+from .config import TrainConfig, resolve_auto
 from .data.batches import GeneratedLabels, RealBatches
 from .data.training_set import hold_out, prepare_data
 from .distributed import SINGLE, World, sync_batch_norm
 from . import distributed
 from .methods import build_method
 from .methods.regularizers import group_spectral_norm, mode_seeking_loss
-from .nets import COLOUR_ARCHITECTURE, COLOUR_CHOICE, fused, network_arguments, pick_architecture, set_channels_last
+from .nets import fused, network_arguments, set_channels_last
 from .optim import Adam
 from .runtime import (autocast_factory, environment, pick_device, pick_precision, rng_state,
                       seed_everything, set_rng_state)
@@ -76,6 +76,9 @@ class Trainer:
         self.autocast = autocast_factory(self.device, self.precision)
         seed_everything(cfg.seed)
         self.data, indices, self.summary = prepare_data(cfg, data)
+        line = resolve_auto(cfg, self.data.image_shape)  # recorded resolved
+        if line and world.main:
+            print(f"csacgan: {line}", file=sys.stderr)
         K = self.data.num_classes
         self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
@@ -97,11 +100,6 @@ class Trainer:
         self.batches = RealBatches(self.data.train_images[indices], self.data.train_labels[indices], K,
                                    cfg.batch_size, cfg.sampling, cfg.seed, self.device)
         self.fake_labels = GeneratedLabels(self.batches.labels, K, cfg.fake_labels)
-        picked = pick_architecture(cfg.architecture, self.data.image_shape, cfg.g_channels)
-        if cfg.architecture == "auto" and self.data.image_shape[0] == 3 and world.main:
-            print(f"csacgan: colour images: " + (COLOUR_CHOICE if picked == COLOUR_ARCHITECTURE else
-                  f"--architecture {picked}, the family of the --g-channels given"), file=sys.stderr)
-        cfg.architecture = picked  # recorded resolved
         g_args, d_args = network_arguments(
             K, self.data.image_shape, cfg.g_channels, cfg.d_channels, cfg.d_strides, cfg.latent_dim,
             cfg.g_batch_norm, cfg.d_spectral_norm, cfg.d_dropout, cfg.d_minibatch_std, cfg.architecture)

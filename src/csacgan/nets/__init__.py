@@ -15,24 +15,6 @@ ARCHITECTURES = ("table2", "resnet")
 RESNET_WIDTHS = {"g": 64, "d": 64}  # sized for 2 CPU cores: SNGAN's CIFAR widths are 256 (G) and 128 (D)
 
 
-# What --architecture auto picks for colour images, and the line that says why (the
-# architecture study on colour Fashion-MNIST, docs/your-data.md).
-COLOUR_ARCHITECTURE = "resnet"
-COLOUR_CHOICE = ("--architecture resnet (residual networks; the colour study's choice, docs/your-data.md); "
-                 "--architecture table2 for the paper's")
-
-
-def pick_architecture(architecture: str, image_shape, g_channels=None) -> str:
-    """``architecture``, with "auto" resolved: the paper's Table 2 networks for grey
-    images, COLOUR_ARCHITECTURE for colour ones, unless the generator widths given are
-    the Table 2 networks' (5 of them)."""
-    if architecture != "auto":
-        return architecture
-    if g_channels and len(g_channels) == 5:
-        return "table2"
-    return COLOUR_ARCHITECTURE if image_shape[0] == 3 else "table2"
-
-
 def _from_config(config: dict, registry: dict, what: str):
     config = dict(config)
     kind = config.pop("kind", "acgan")
@@ -83,7 +65,7 @@ def network_arguments(num_classes: int, image_shape, g_channels=None, d_channels
     return g, d
 
 
-__all__ = ["ARCHITECTURES", "CLASS_HEADS", "COLOUR_ARCHITECTURE", "COLOUR_CHOICE", "DISCRIMINATORS", "Discriminator", "DiscriminatorOutput", "Encoder",
+__all__ = ["ARCHITECTURES", "CLASS_HEADS", "DISCRIMINATORS", "Discriminator", "DiscriminatorOutput", "Encoder",
            "Generator", "ClassConditionalGenerator", "GENERATORS", "ResNetDiscriminator", "ResNetGenerator",
            "build_networks", "discriminator_from_config", "generator_from_config", "network_arguments",
-           "pick_architecture", "set_channels_last"]
+           "set_channels_last"]
