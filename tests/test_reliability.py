@@ -233,6 +233,20 @@ def test_damaged_files_and_bad_devices_get_one_line(tmp_path, synthetic_path, ca
         assert not (tmp_path / device).exists()
 
 
+def test_ctrl_c_while_starting_up_prints_one_line(tmp_path):
+    proc = _cli("train", "--out", tmp_path / "run")
+    deadline = time.time() + 60
+    maps = f"/proc/{proc.pid}/maps"
+    while time.time() < deadline and proc.poll() is None:  # torch is loading: the parser is being built
+        if "libtorch" in open(maps).read():
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=120)
+    err = proc.stderr.read()
+    assert code == 130 and "Traceback" not in err and "interrupted" in err, err
+
+
 def test_ctrl_c_prints_one_line_and_no_traceback(tmp_path, synthetic_path):
     run = tmp_path / "run"
     proc = _cli("train", "--out", run, "--data-dir", synthetic_path, "--max-per-class", "40", "--imbalance-ratio",

@@ -506,6 +506,17 @@ def _cmd_evaluate(args) -> None:
 
 
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up (building the parser imports torch)
+        if "--debug" in argv:
+            raise
+        print("csacgan: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def _main(argv) -> None:
     parser = argparse.ArgumentParser(prog="csacgan", description="Generate rare-class images with "
                                      "CostSensitive-ACGAN and rebalance imbalanced image datasets.")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not only its line")
