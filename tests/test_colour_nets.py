@@ -226,6 +226,13 @@ def test_hue_spread_in_evaluate_shows_one_palette_and_the_real_spread_beside_it(
     out = hue_spread(ctx)
     assert out["per_class"]["0"] < 1e-3 and out["per_class"]["1"] > 0.95
     assert out["real"]["per_class"]["0"] > 0.95
+    # chroma: the wheel's colours (saturation 0.8, value 0.9): 0.72; washed out to grey: near 0
+    assert math.isclose(out["chroma"]["per_class"]["1"], 0.72, abs_tol=0.01)
+    washed = garments.clone()
+    washed[:, :, 2:6, 2:6] = 0.8 + 0.02 * wheel[:, :, None, None]
+    ctx.images = (torch.cat([washed, garments]) * 255).round().to(torch.uint8)
+    out = hue_spread(ctx)
+    assert out["per_class"]["0"] > 0.5 and out["chroma"]["per_class"]["0"] < 0.03  # spread of noise, no colour
     grey = _context([10], [10], generated=10)
     grey.images = torch.zeros(10, 1, 4, 4, dtype=torch.uint8)
     assert math.isnan(hue_spread(grey)["per_class"]["0"])

@@ -4,7 +4,8 @@ tabulated for the rare class, each figure beside its real-against-real reference
 
 Run folders are OUT/PREFIX-ROW-sSEED. For every row: the seeds, the seconds of a training
 epoch (median over the run's epochs, so a resumed epoch's restart does not count), then for
-the rare class FID, precision, recall, coverage and hue spread, and FID over all classes,
+the rare class FID, precision, recall, coverage, hue spread and chroma, and FID over all
+classes,
 as mean ± std over seeds; "real" is the same statistic of real images against real ones on
 as many images (metrics/fid.py's reference_split), and the paired difference of each row
 from the baseline row on the seeds both hold.
@@ -33,6 +34,7 @@ COLUMNS = (
     ("recall", "recall", lambda m, c: m["prdc"]["per_class"][c]["recall"], "{:.3f}", True),
     ("coverage", "coverage", lambda m, c: m["prdc"]["per_class"][c]["coverage"], "{:.3f}", True),
     ("hue", "hue spread", lambda m, c: m["hue_spread"]["per_class"][c], "{:.3f}", True),
+    ("chroma", "chroma", lambda m, c: m["hue_spread"]["chroma"]["per_class"][c], "{:.3f}", True),
     ("fid_all", "FID-all", lambda m, c: m["fid"]["overall"], "{:.1f}", False),
 )
 
@@ -55,6 +57,8 @@ def score(found: dict, n_per_class: int, progress: bool) -> None:
             path = run / "metrics.json"
             have = read_json(path).get("metrics", {}) if path.is_file() else {}
             missing = [m for m in METRICS if m not in have]
+            if "hue_spread" in have and "chroma" not in have["hue_spread"]:  # scored before the chroma
+                missing.append("hue_spread")
             if missing or (path.is_file() and read_json(path).get("n_per_class") != n_per_class):
                 evaluate(run, missing or list(METRICS), n_per_class=n_per_class, progress=progress)
 
@@ -81,6 +85,8 @@ def collect(found: dict, rare: str) -> dict:
             report = read_json(run / "metrics.json")
             m, c = report["metrics"], str(report["class_names"].index(rare))
             real = {k: v["real"] for k, v in m.items() if isinstance(v, dict) and "real" in v}
+            if "chroma" in m.get("hue_spread", {}):
+                real["hue_spread"] = {**real["hue_spread"], "chroma": m["hue_spread"]["chroma"]["real"]}
             archive[row][str(seed)] = {
                 "values": {key: _value(read, m, c) for key, _, read, _, _ in COLUMNS},
                 "real": {key: _value(read, real, c) for key, _, read, _, _ in COLUMNS},

@@ -9,6 +9,12 @@ every image has one hue, near 1 for hues spread round the colour wheel (Mardia a
 "Directional Statistics", section 2.3.1). "real" beside it is the same statistic of the
 class's real test images. Grey images have no hue: the metric gives NaN for them.
 
+A hue is only as meaningful as the colour is strong: near-grey images have hues that are
+noise, and a spread of noise looks like variety. So beside it stands each class's mean
+chroma (max - min of the foreground RGB, 0 for grey), with real images' beside that: a
+hue spread near real's at a small fraction of real chroma is washed-out colour, not a
+palette kept.
+
 No maintained library computes a circular variance of hues (scipy.stats.circvar uses
 another definition, 1 - R on angles, the same for full circles; matplotlib converts
 RGB to HSV, used here).
@@ -38,12 +44,25 @@ def hue_spread_of(images: torch.Tensor) -> float:
     return float(1 - torch.hypot(angle.cos().mean(), angle.sin().mean()))
 
 
+def chroma_of(images: torch.Tensor) -> float:
+    """The mean chroma (max - min channel, in [0, 1]) of the images' foreground colours."""
+    if images.shape[1] != 3 or len(images) < 1:
+        return float("nan")
+    colours = foreground_colours(images)
+    return float((colours.max(1).values - colours.min(1).values).mean())
+
+
 @register("hue_spread")
 def hue_spread(ctx: EvalContext) -> dict:
     K = ctx.num_classes
-    fake = [hue_spread_of(ctx.images[ctx.labels == c]) for c in range(K)]
-    real = ctx.shared(("hue_spread_real",), lambda: [
-        hue_spread_of(ctx.data.test_images[ctx.data.test_labels == c]) for c in range(K)])
+
+    def both(images, labels):
+        return ([hue_spread_of(images[labels == c]) for c in range(K)],
+                [chroma_of(images[labels == c]) for c in range(K)])
+    fake, fake_chroma = both(ctx.images, ctx.labels)
+    real, real_chroma = ctx.shared(("hue_spread_real",), lambda: both(ctx.data.test_images, ctx.data.test_labels))
     mean = lambda v: float(torch.tensor(v).nanmean())  # noqa: E731
     return {"overall": mean(fake), "per_class": per_class(fake),
-            "real": {"overall": mean(real), "per_class": per_class(real)}}
+            "real": {"overall": mean(real), "per_class": per_class(real)},
+            "chroma": {"overall": mean(fake_chroma), "per_class": per_class(fake_chroma),
+                       "real": {"overall": mean(real_chroma), "per_class": per_class(real_chroma)}}}
