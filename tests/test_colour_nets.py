@@ -54,17 +54,20 @@ def test_the_generator_is_class_conditional_through_its_batchnorm_and_d_is_spect
 
 
 def test_auto_picks_the_papers_choices_for_grey_images_and_the_colour_studys_for_colour_ones():
-    from csacgan.config import COLOUR_CHOICES, TrainConfig, resolve_auto
-    grey = TrainConfig(dataset="npz")
-    assert resolve_auto(grey, (1, 28, 28)) is None and (grey.architecture, grey.class_loss) == ("table2", "ce")
-    colour = TrainConfig(dataset="npz")
-    line = resolve_auto(colour, (3, 32, 32))
-    assert (colour.architecture, colour.class_loss) == (COLOUR_CHOICES["architecture"], COLOUR_CHOICES["class_loss"])
-    assert line.startswith(f"colour images: --architecture {colour.architecture}, --class-loss {colour.class_loss} (")
-    given = TrainConfig(dataset="npz", method="bagan", class_loss="ce", g_channels=[8, 8, 8, 8, 8])
-    assert resolve_auto(given, (3, 32, 32)) == f"colour images: --architecture table2 ({line.split(' (', 1)[1]}"
-    assert given.class_loss == "ce"
-    assert TrainConfig(dataset="mnist").resolved().class_loss == "ce"  # the built-in grey sets: before loading
+    from csacgan.config import COLOUR_CHOICES, COLOUR_MODE_SEEKING, TrainConfig, resolve_auto
+    grey, line = resolve_auto(TrainConfig(dataset="npz"), (1, 28, 28))
+    assert line is None and (grey.method, grey.architecture, grey.class_loss) == ("cs-acgan", "table2", "ce")
+    colour, line = resolve_auto(TrainConfig(dataset="npz"), (3, 32, 32))
+    assert (colour.method, colour.architecture, colour.mode_seeking) == (
+        COLOUR_CHOICES["method"], COLOUR_CHOICES["architecture"], COLOUR_MODE_SEEKING)
+    assert line.startswith(f"colour images: --method {colour.method} --architecture {colour.architecture}")
+    named, line = resolve_auto(TrainConfig(dataset="npz", method="cs-acgan"), (3, 32, 32))
+    assert named.class_loss == COLOUR_CHOICES["class_loss"] and named.mode_seeking == 0  # asked for by name
+    given, line = resolve_auto(TrainConfig(dataset="npz", method="bagan", g_channels=[8, 8, 8, 8, 8]), (3, 32, 32))
+    assert (given.architecture, given.class_loss) == ("table2", "ce")
+    assert TrainConfig(dataset="mnist").resolved().method == "cs-acgan"  # the built-in grey sets: before loading
+    with pytest.raises(ValueError, match="takes no option temperature"):
+        resolve_auto(TrainConfig(dataset="npz", method_options={"temperature": 0.5}), (3, 32, 32))
     with pytest.raises(ValueError, match="one width"):
         network_arguments(3, (3, 32, 32), g_channels=[8, 8], architecture="resnet")
     with pytest.raises(ValueError, match="5 widths"):
@@ -238,7 +241,8 @@ def test_hue_spread_in_evaluate_shows_one_palette_and_the_real_spread_beside_it(
     assert math.isnan(hue_spread(grey)["per_class"]["0"])
 
 
-@pytest.mark.parametrize("options", [dict(class_loss="tac", gsr=0.1), dict(class_loss="d2d-ce", d_projection=True),
+@pytest.mark.parametrize("options", [dict(method="cs-acgan", class_loss="tac", gsr=0.1),
+                                     dict(method="acgan", class_loss="d2d-ce", d_projection=True),
                                      dict(method="bagan"), dict(architecture="auto")])
 def test_colour_runs_of_every_family_train_resume_and_generate(tmp_path, capsys, options):
     import json
@@ -262,7 +266,7 @@ def test_colour_runs_of_every_family_train_resume_and_generate(tmp_path, capsys,
     err = capsys.readouterr().err
     recorded = json.loads((run / "config.json").read_text())["config"]
     assert recorded["architecture"] != "auto" and recorded["class_loss"] != "auto"  # recorded resolved
-    assert ("colour images: --architecture" in err) == auto
+    assert ("colour images: --method bagan --architecture table2" in err) == auto
     resume(run, max_steps=4)
     assert "colour images" not in capsys.readouterr().err  # resolved once, recorded
     generate(run, 0, 4, tmp_path / "g.npz")

@@ -124,8 +124,10 @@ def _add_train(sub) -> None:
     p.add_argument("--out", help="run folder to create (required unless --resume)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run exactly where it stopped; "
                    "--epochs / --max-steps may extend it, other options are taken from the run")
-    p.add_argument("--method", choices=list(METHODS), default=d.method,
-                   help="cs-acgan: CostSensitive-ACGAN (the paper); acgan and bagan: the baselines")
+    p.add_argument("--method", choices=["auto", *METHODS], default=d.method,
+                   help="cs-acgan: CostSensitive-ACGAN (the paper); acgan and bagan: the baselines; auto: "
+                   "cs-acgan for grey images, bagan with --mode-seeking 0.5 for colour ones (the colour study, "
+                   "docs/your-data.md)")
     p.add_argument("--recipe", choices=list(RECIPES), default=d.recipe,
                    help="paper: the paper as written (uniform real batches, class loss on real and "
                         "fake in D); balanced: class-balanced real batches, D's class loss on real "

@@ -26,31 +26,39 @@ DEFAULT_RECIPE = "stable"
 # Built-in datasets of grey images: --architecture and --class-loss auto are the paper's
 # (Table 2 networks, cross-entropy), known before the data is loaded.
 GREY_DATASETS = ("mnist", "fashion-mnist")
-PAPER_CHOICES = {"architecture": "table2", "class_loss": "ce"}
+PAPER_CHOICES = {"method": "cs-acgan", "architecture": "table2", "class_loss": "ce"}
 # What auto picks for colour images: the architecture study on colour Fashion-MNIST
-# (docs/your-data.md), and the line that says why.
-COLOUR_CHOICES = {"architecture": "table2", "class_loss": "tac"}
-COLOUR_REASON = ("TAC-GAN's twin classifier keeps each class's colours apart on colour Fashion-MNIST, where "
-                 "the residual networks trailed at this budget (docs/your-data.md)")
+# (docs/your-data.md), and the line that says why. A method chosen by auto comes with its
+# mode-seeking weight; the ACGAN family, asked for by name, gets TAC-GAN's class loss.
+COLOUR_CHOICES = {"method": "bagan", "architecture": "table2", "class_loss": "tac"}
+COLOUR_MODE_SEEKING = 0.5
+COLOUR_REASON = ("on colour Fashion-MNIST's rare class the lowest FID, the highest precision, recall and "
+                 "coverage and the only colours near real ones' chroma; docs/your-data.md")
 
 
-def resolve_auto(cfg: "TrainConfig", image_shape) -> str | None:
-    """Fill ``cfg``'s "auto" architecture and class loss for images of ``image_shape``: the
-    paper's for grey images, COLOUR_CHOICES for colour ones (cross-entropy for BAGAN, whose
-    discriminator has its own loss; Table 2 where Table 2 widths are given). Returns the
-    line that says what auto picked for colour images, None otherwise."""
-    picks = dict(COLOUR_CHOICES if image_shape[0] == 3 else PAPER_CHOICES)
-    if cfg.method == "bagan":
+def resolve_auto(cfg: "TrainConfig", image_shape) -> tuple["TrainConfig", str | None]:
+    """``cfg`` with its "auto" method, architecture and class loss filled for images of
+    ``image_shape`` and checked: the paper's for grey images, COLOUR_CHOICES for colour ones
+    (cross-entropy for BAGAN, whose discriminator has its own loss; Table 2 where Table 2
+    widths are given), and the line that says what auto picked for colour images (None
+    otherwise)."""
+    colour = image_shape[0] == 3
+    picks = dict(COLOUR_CHOICES if colour else PAPER_CHOICES)
+    method = picks["method"] if cfg.method == "auto" else cfg.method
+    if method == "bagan":
         picks["class_loss"] = "ce"
     if cfg.g_channels and len(cfg.g_channels) == 5:
         picks["architecture"] = "table2"
     chosen = {k: v for k, v in picks.items() if getattr(cfg, k) == "auto"}
+    if colour and "method" in chosen and not cfg.mode_seeking:
+        chosen["mode_seeking"] = COLOUR_MODE_SEEKING
     for key, value in chosen.items():
         setattr(cfg, key, value)
-    if image_shape[0] != 3 or not chosen:
-        return None
-    return ("colour images: " + ", ".join(f"{option_name(k)} {v}" for k, v in chosen.items())
-            + f" ({COLOUR_REASON})")
+    line = None
+    if colour and chosen:
+        line = ("colour images: " + " ".join(f"{option_name(k)} {v}" for k, v in chosen.items())
+                + f" ({COLOUR_REASON})")
+    return cfg.resolved(), line
 
 # Users' own data: already imbalanced, so by default kept as given.
 USER_DATASETS = ("imagefolder", "npz", "arrays")
@@ -128,7 +136,8 @@ def check_option(name: str, value, label: str | None = None):
 @dataclass
 class TrainConfig:
     out: str = "runs/csacgan"
-    method: str = "cs-acgan"
+    method: str = "auto"                 # cs-acgan, acgan, bagan, or auto: cs-acgan for grey images,
+                                         # COLOUR_CHOICES for colour ones (resolve_auto)
     # The method's own options, by its constructor's names (csacgan.methods.method_defaults):
     # cs-acgan: temperature (tau), momentum, error_source; bagan: autoencoder_epochs, ...
     method_options: dict = field(default_factory=dict)
@@ -214,6 +223,8 @@ class TrainConfig:
             values["imbalance_ratio"] = values["drop_fraction"] = None
         if values["dataset"] in GREY_DATASETS:  # known before loading
             values.update({k: v for k, v in PAPER_CHOICES.items() if values[k] == "auto"})
+        if values["method"] == "auto":  # chosen once the data is loaded (resolve_auto), checked then
+            return TrainConfig(**values)
         for name in (*RANGES, *LIST_RANGES):
             values[name] = check_option(name, values[name])
         from .methods import check_method_options, method_defaults  # the methods know their options

@@ -76,7 +76,8 @@ class Trainer:
         self.autocast = autocast_factory(self.device, self.precision)
         seed_everything(cfg.seed)
         self.data, indices, self.summary = prepare_data(cfg, data)
-        line = resolve_auto(cfg, self.data.image_shape)  # recorded resolved
+        self.cfg, line = resolve_auto(cfg, self.data.image_shape)  # recorded resolved
+        cfg = self.cfg
         if line and world.main:
             print(f"csacgan: {line}", file=sys.stderr)
         K = self.data.num_classes
