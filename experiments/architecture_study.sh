@@ -25,16 +25,16 @@ else
   PREFIX=mn
   TRAIN="--dataset mnist --imbalance-ratio 190"
 fi
-declare -A ROWS=(  # every row names its networks and class loss: auto would pick them by the data
-  [t2-ce]="--architecture table2 --class-loss ce"
-  [t2-tac]="--architecture table2 --class-loss tac"
-  [t2-d2d]="--architecture table2 --class-loss d2d-ce"
+declare -A ROWS=(  # every row names its method, networks and class loss: auto would pick them by the data
+  [t2-ce]="--method cs-acgan --architecture table2 --class-loss ce"
+  [t2-tac]="--method cs-acgan --architecture table2 --class-loss tac"
+  [t2-d2d]="--method cs-acgan --architecture table2 --class-loss d2d-ce"
   [t2-bagan-ms0.5]="--architecture table2 --method bagan --mode-seeking 0.5"
-  [rn-ce]="--architecture resnet --class-loss ce"
-  [rn-tac]="--architecture resnet --class-loss tac"
-  [rn-d2d]="--architecture resnet --class-loss d2d-ce"
-  [rn-gsr]="--architecture resnet --class-loss ce --gsr 0.5"
-  [t2-tac-ms0.5]="--architecture table2 --class-loss tac --mode-seeking 0.5"
+  [rn-ce]="--method cs-acgan --architecture resnet --class-loss ce"
+  [rn-tac]="--method cs-acgan --architecture resnet --class-loss tac"
+  [rn-d2d]="--method cs-acgan --architecture resnet --class-loss d2d-ce"
+  [rn-gsr]="--method cs-acgan --architecture resnet --class-loss ce --gsr 0.5"
+  [t2-tac-ms0.5]="--method cs-acgan --architecture table2 --class-loss tac --mode-seeking 0.5"
 )
 # two lanes of about equal time a seed; LANE_A / LANE_B in the environment choose other rows
 if [ "$STUDY" = mnist ]; then  # the Table 2 rows first: they are the paper's networks

@@ -55,6 +55,8 @@ def resolve_auto(cfg: "TrainConfig", image_shape) -> tuple["TrainConfig", str | 
     for key, value in chosen.items():
         setattr(cfg, key, value)
     line = None
+    if method == "bagan":  # its own loss: nothing chosen there
+        chosen.pop("class_loss", None)
     if colour and chosen:
         line = ("colour images: " + " ".join(f"{option_name(k)} {v}" for k, v in chosen.items())
                 + f" ({COLOUR_REASON})")
