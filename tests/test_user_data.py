@@ -55,7 +55,7 @@ def test_rgb_folder_trains_evaluates_and_augments(tmp_path, capsys):
     run, out = tmp_path / "run", tmp_path / "balanced"
     main(["train", "--dataset", "imagefolder", "--data-dir", str(data), "--image-size", "32",
           "--minority", "defect", "--max-steps", "4", "--out", str(run), *NARROW])
-    assert "csacgan: colour images: --method bagan --architecture table2 --class-loss ce --mode-seeking 0.5 (" in \
+    assert "csacgan: colour images: --method bagan --architecture table2 --mode-seeking 0.5 (" in \
         capsys.readouterr().err  # auto says what it picked for colour images, and why
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["imbalance"] == "none"             # a user's data is kept as given
