@@ -81,7 +81,8 @@ def score_snapshots(run_dir: Path) -> list[dict]:
     """Score every snapshot not yet in RUN_DIR/convergence.json; returns the whole curve."""
     import torch
 
-    from csacgan.checkpoint import build_generator, snapshot_paths, write_json
+    from csacgan.checkpoint import build_generator, snapshot_paths
+    from csacgan.files import write_json
     from csacgan.config import TrainConfig
     from csacgan.generate import sample
     from csacgan.metrics import METRICS, EvalContext

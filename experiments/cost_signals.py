@@ -33,7 +33,8 @@ from pathlib import Path
 import torch
 from scipy.stats import spearmanr
 
-from csacgan.checkpoint import build_generator, load_checkpoint, load_discriminator, write_json
+from csacgan.checkpoint import build_generator, load_checkpoint, load_discriminator
+from csacgan.files import write_json
 from csacgan.config import TrainConfig
 from csacgan.data.training_set import prepare_data
 from csacgan.methods import method_defaults

@@ -142,15 +142,15 @@ def test_a_full_disk_gives_one_line_and_leaves_no_temporary_file(tmp_path, monke
     import shutil
     from collections import namedtuple
 
-    from csacgan import checkpoint
+    from csacgan import files
 
     def full(*args, **kwargs):  # what torch.save says when its zip writer hits a full disk
         raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
-    monkeypatch.setattr(checkpoint.torch, "save", full)
+    monkeypatch.setattr(files.torch, "save", full)
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10, 10, 0))
     with pytest.raises(OSError, match="cannot write .*checkpoint.pt: no space left on the device"):
-        checkpoint.atomic_save({"a": 1}, tmp_path / "checkpoint.pt")
+        files.atomic_save({"a": 1}, tmp_path / "checkpoint.pt")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -69,7 +69,8 @@ def test_training_asks_for_classes_in_proportion_and_records_it(tmp_path, synthe
 
 
 def test_a_run_from_before_the_option_resumes_with_uniform_labels(tmp_path, synthetic_path):
-    from csacgan.checkpoint import CHECKPOINT, atomic_save, load_checkpoint
+    from csacgan.checkpoint import CHECKPOINT, load_checkpoint
+    from csacgan.files import atomic_save
     run = train(tiny_config(tmp_path, synthetic_path, recipe="paper", fake_labels="uniform", epochs=1, max_steps=3))
     ckpt = load_checkpoint(run)
     del ckpt["config"]["fake_labels"]  # as written before the option existed

@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 
 from .errors import CsacganError
-from .files import append_jsonl, atomic_path, atomic_save, atomic_write_text, write_json  # noqa: F401 (re-exported)
 from .nets import discriminator_from_config, generator_from_config, set_channels_last
 
 CHECKPOINT = "checkpoint.pt"

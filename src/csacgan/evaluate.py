@@ -10,7 +10,7 @@ import torch
 
 from .checkpoint import build_generator, load_generator, snapshot_paths
 from .files import read_json, write_json
-from .run_folder import check_data, lock_run, recorded
+from .run_folder import RunFolder, check_data, lock_run, recorded
 from .config import TrainConfig
 from .data.training_set import prepare_data
 from .generate import sample
@@ -123,12 +123,7 @@ def snapshot_curve(run_dir: str | Path, n_per_class: int = 200, seed: int = 0, d
     path = run_dir / "curve.json"
     scored = {(c["epoch"], c["step"]): c for c in (json.loads(path.read_text()) if path.is_file() else [])
               if all(c.get(k) == v for k, v in scoring.items())}
-    # Seconds per epoch, summed over records: a run stopped inside an epoch and resumed
-    # logs that epoch twice; epoch 0 is a method's stage before training (BAGAN's autoencoder).
-    per_epoch = {}
-    for line in (run_dir / "log.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        per_epoch[record["epoch"]] = per_epoch.get(record["epoch"], 0.0) + record["seconds"]
+    per_epoch = RunFolder(run_dir).epoch_seconds()
     seconds, total = {}, 0.0
     for epoch in sorted(per_epoch):
         total += per_epoch[epoch]

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torchvision.utils import save_image
 
-from .checkpoint import atomic_path, load_generator
+from .checkpoint import load_generator
+from .files import atomic_path
 from .data.batches import to_uint8
 
 

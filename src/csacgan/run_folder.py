@@ -1,12 +1,72 @@
-"""What a run folder records, read in one place: its config.json, and the checks every
-command that reads a run's data makes against it. (train.py writes the folder.)"""
+"""What a run folder records, read in one place (:class:`RunFolder`: its config.json,
+log.jsonl, metrics.json, checkpoint and snapshots), and the checks every command that
+reads a run's data makes against it. (train.py writes the folder.)"""
 from __future__ import annotations
 
 import errno
+import json
 from pathlib import Path
 
 from .errors import CsacganError
 from .files import LOCK, FolderLock, read_json
+
+
+class RunFolder:
+    """A run folder written by ``csacgan train``, read without knowing its file layout."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run reached its planned length (it drew its final sample grid)."""
+        return (self.path / "samples" / "final.png").is_file()
+
+    @property
+    def record(self) -> dict:
+        """config.json: options, environment, data md5s, imbalance summary."""
+        return recorded(self.path)
+
+    @property
+    def config(self) -> dict:
+        """The run's options (config.json's "config")."""
+        return self.record["config"]
+
+    def log(self, name: str = "log.jsonl") -> list[dict]:
+        """The records of log.jsonl (one per epoch; epoch 0: a method's stage before training)
+        or of stats.jsonl; [] when the run has none yet."""
+        path = self.path / name
+        if not path.is_file():
+            return []
+        try:
+            return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise CsacganError(f"{path} is damaged ({exc}); restore it from a copy") from None
+
+    def epoch_seconds(self) -> dict[int, float]:
+        """Training seconds of each epoch, summed over its records (an epoch stopped and
+        resumed has two); epoch 0 is a method's stage before training (BAGAN's autoencoder)."""
+        seconds: dict[int, float] = {}
+        for record in self.log():
+            seconds[record["epoch"]] = seconds.get(record["epoch"], 0.0) + record.get("seconds", 0.0)
+        return seconds
+
+    def metrics(self, name: str = "metrics.json") -> dict:
+        """What ``csacgan evaluate`` wrote ({} before it ran)."""
+        path = self.path / name
+        return read_json(path) if path.is_file() else {}
+
+    def checkpoint(self, map_location="cpu") -> dict:
+        from .checkpoint import load_checkpoint
+        return load_checkpoint(self.path, map_location)
+
+    def snapshots(self) -> list[Path]:
+        """The generator saved after each epoch, oldest first."""
+        from .checkpoint import snapshot_paths
+        return snapshot_paths(self.path)
 
 
 def lock_run(run_dir: str | Path, command: str) -> FolderLock:
@@ -38,4 +98,4 @@ def check_data(run_dir: str | Path, files: dict, indices_md5: str | None = None,
                            f"trained on ({', '.join(changed)}: md5 changed); point --data-dir to the same files")
 
 
-__all__ = ["LOCK", "check_data", "lock_run", "recorded"]
+__all__ = ["LOCK", "RunFolder", "check_data", "lock_run", "recorded"]

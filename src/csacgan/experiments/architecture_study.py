@@ -17,12 +17,12 @@ from the baseline row on the seeds both hold.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 from pathlib import Path
 
-from ..files import read_json, write_json
+from ..files import write_json
+from ..run_folder import RunFolder
 from .pages import write_between_markers
 from .stats import mean_std, paired_difference
 
@@ -44,7 +44,7 @@ def runs(out: Path, prefix: str) -> dict[str, dict[int, Path]]:
     found: dict[str, dict[int, Path]] = {}
     for folder in sorted(out.glob(f"{prefix}-*-s*")):
         m = re.fullmatch(re.escape(prefix) + r"-(.+)-s(\d+)", folder.name)
-        if m and folder.is_dir() and (folder / "samples" / "final.png").is_file():
+        if m and folder.is_dir() and RunFolder(folder).finished:
             found.setdefault(m.group(1), {})[int(m.group(2))] = folder
     return found
 
@@ -54,18 +54,18 @@ def score(found: dict, n_per_class: int, progress: bool) -> None:
     from ..evaluate import evaluate
     for seeds in found.values():
         for run in seeds.values():
-            path = run / "metrics.json"
-            have = read_json(path).get("metrics", {}) if path.is_file() else {}
+            report = RunFolder(run).metrics()
+            have = report.get("metrics", {})
             missing = [m for m in METRICS if m not in have]
             if "hue_spread" in have and "chroma" not in have["hue_spread"]:  # scored before the chroma
                 missing.append("hue_spread")
-            if missing or (path.is_file() and read_json(path).get("n_per_class") != n_per_class):
+            if missing or (report and report.get("n_per_class") != n_per_class):
                 evaluate(run, missing or list(METRICS), n_per_class=n_per_class, progress=progress)
 
 
 def epoch_seconds(run: Path) -> float:
-    seconds = [json.loads(line)["seconds"] for line in (run / "log.jsonl").read_text().splitlines()
-               if "seconds" in json.loads(line) and json.loads(line).get("epoch", 0) > 0]
+    """The median training epoch's seconds (BAGAN's autoencoder stage, epoch 0, apart)."""
+    seconds = [s for epoch, s in RunFolder(run).epoch_seconds().items() if epoch > 0]
     return statistics.median(seconds) if seconds else float("nan")
 
 
@@ -82,7 +82,7 @@ def collect(found: dict, rare: str) -> dict:
     for row, seeds in found.items():
         archive[row] = {}
         for seed, run in sorted(seeds.items()):
-            report = read_json(run / "metrics.json")
+            report = RunFolder(run).metrics()
             m, c = report["metrics"], str(report["class_names"].index(rare))
             real = {k: v["real"] for k, v in m.items() if isinstance(v, dict) and "real" in v}
             if "chroma" in m.get("hue_spread", {}):

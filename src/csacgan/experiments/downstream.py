@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import write_json
+from ..files import write_json
 from ..config import TrainConfig
 from ..data.imbalance import DEEPSMOTE_COUNTS
 from ..data.training_set import prepare_data, validation_split

@@ -16,7 +16,6 @@ stay the same (methods/losses.py). ACGAN's weight is 1; CostSensitive-ACGAN over
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ..distributed import SINGLE
 from ..nets import DiscriminatorOutput, discriminator_from_config, generator_from_config
