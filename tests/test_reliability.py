@@ -153,8 +153,12 @@ def test_every_command_that_reads_a_runs_data_checks_it(tmp_path, npz_run, capsy
     from csacgan.data import load_dataset
     d = load_dataset("npz", str(data))
     X, y = d.train_images.numpy(), d.train_labels.numpy()
-    X_res, _ = CostSensitiveACGANSampler.from_run(run, random_state=0).fit_resample(X, y)
-    assert len(X_res) > len(X)  # the run's own data: sampled
+    X_res, _ = CostSensitiveACGANSampler.from_run(run, random_state=0).fit_resample(X[::-1], y[::-1])
+    assert len(X_res) > len(X)  # the run's own images, in any order: sampled
+    o = load_dataset("npz", str(other))
+    with pytest.raises(Exception, match="differ from the ones .* was trained on"):
+        CostSensitiveACGANSampler.from_run(run, random_state=0).fit_resample(o.train_images.numpy(),
+                                                                              o.train_labels.numpy())
 
 
 def test_the_evaluator_cache_is_keyed_by_content_not_by_file_name(tmp_path):

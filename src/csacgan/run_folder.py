@@ -69,6 +69,26 @@ class RunFolder:
         return snapshot_paths(self.path)
 
 
+def images_digest(images, labels) -> str:
+    """An md5 of a set of labelled images whatever their order: the sorted md5s of each
+    image's bytes with its class index (uint8 (N, C, H, W) and (N,) integer arrays or tensors)."""
+    import hashlib
+
+    import numpy as np
+    images, labels = np.ascontiguousarray(np.asarray(images)), np.asarray(labels).astype(np.int64)
+    each = sorted(hashlib.md5(image.tobytes() + label.tobytes()).digest() for image, label in zip(images, labels))
+    return hashlib.md5(b"".join(each)).hexdigest()
+
+
+def check_images(run_dir: str | Path, images, labels) -> None:
+    """Refuse images and labels other than those the run trained on (config.json's
+    ``training_images_md5``; runs recorded before it are taken as they are)."""
+    wanted = recorded(run_dir).get("data", {}).get("training_images_md5")
+    if wanted is not None and images_digest(images, labels) != wanted:
+        raise CsacganError(f"the {len(labels)} images given differ from the ones {run_dir} was trained on "
+                           f"(md5 of the labelled images); sample the run with the images it saw")
+
+
 def lock_run(run_dir: str | Path, command: str) -> FolderLock:
     """The run folder's lock (files.FolderLock on RUN/.lock), for a whole train, resume or
     evaluate; the folder is created if missing, refused if it is a file."""
@@ -98,4 +118,4 @@ def check_data(run_dir: str | Path, files: dict, indices_md5: str | None = None,
                            f"trained on ({', '.join(changed)}: md5 changed); point --data-dir to the same files")
 
 
-__all__ = ["LOCK", "RunFolder", "check_data", "lock_run", "recorded"]
+__all__ = ["LOCK", "RunFolder", "check_data", "check_images", "images_digest", "lock_run", "recorded"]

@@ -24,7 +24,7 @@ from torchvision.utils import save_image
 
 from .checkpoint import CHECKPOINT, SNAPSHOTS, load_checkpoint, snapshot_path
 from .files import LOCK, append_jsonl, atomic_save, atomic_write_text, write_json
-from .run_folder import check_data, lock_run, recorded
+from .run_folder import check_data, images_digest, lock_run, recorded
 from .config import TrainConfig, resolve_auto
 from .data.batches import GeneratedLabels, RealBatches
 from .data.training_set import hold_out, prepare_data
@@ -84,6 +84,8 @@ class Trainer:
         self.method = build_method(cfg.method, K, cfg.method_options, adversarial_loss=cfg.adversarial_loss,
                                    fake_class_loss_in_d=cfg.fake_class_loss_in_d, diffaugment=cfg.diffaugment,
                                    lecam=cfg.lecam, ada_target=cfg.ada_target, class_loss=cfg.class_loss)
+        # the labelled images the run learns from (held-out ones too): what its samplers check
+        self.images_md5 = images_digest(self.data.train_images[indices].numpy(), self.data.train_labels[indices].numpy())
         held, fraction = indices[:0], self.method.held_out_fraction()
         if fraction:  # real images the method measures but never trains on
             indices, held = hold_out(indices, self.data.train_labels, fraction, cfg.seed)
@@ -229,7 +231,7 @@ class Trainer:
                     "distributed": {"world_size": self.world.size,
                                     "backend": torch.distributed.get_backend() if self.world.size > 1 else None},
                     "data": {"dataset": self.cfg.dataset, "files": self.data.files,
-                             "kept_indices_md5": self.indices_md5,
+                             "kept_indices_md5": self.indices_md5, "training_images_md5": self.images_md5,
                              "held_out_counts": torch.bincount(self.data.train_labels[self.held_out],
                                                                minlength=self.data.num_classes).tolist()},
                     "imbalance": self.summary.to_dict()}, self.run_dir / "config.json")

@@ -61,6 +61,8 @@ class _GANSampler(ImageOverSampler):
             if len(ckpt["class_names"]) != len(self.classes_):
                 raise ValueError(f"{self.run_dir} was trained on {len(ckpt['class_names'])} classes, y has "
                                  f"{len(self.classes_)}")
+            from ..run_folder import check_images
+            check_images(self.run_dir, images, np.searchsorted(self.classes_, y))
             self.run_dir_ = str(self.run_dir)
             return generator
         data = image_set_from_arrays("arrays", images, y, test_fraction=0.0, classes=self.classes_)
