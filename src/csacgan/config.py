@@ -32,8 +32,8 @@ PAPER_CHOICES = {"method": "cs-acgan", "architecture": "table2", "class_loss": "
 # mode-seeking weight; the ACGAN family, asked for by name, gets TAC-GAN's class loss.
 COLOUR_CHOICES = {"method": "bagan", "architecture": "table2", "class_loss": "tac"}
 COLOUR_MODE_SEEKING = 0.5
-COLOUR_REASON = ("on colour Fashion-MNIST's rare class the lowest FID, the highest precision, recall and "
-                 "coverage and the only colours near real ones' chroma; docs/your-data.md")
+COLOUR_REASON = ("the colour study's best on colour Fashion-MNIST's rare class: the lowest FID, the highest "
+                 "coverage and colour, 3 seeds; docs/your-data.md")
 
 
 def resolve_auto(cfg: "TrainConfig", image_shape) -> tuple["TrainConfig", str | None]:
