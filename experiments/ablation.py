@@ -40,6 +40,9 @@ import statistics
 import time
 from pathlib import Path
 
+from csacgan.experiments import measures
+from csacgan.run_folder import RunFolder
+
 CS = "cs-acgan"
 STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is paired with
     "levers": {
@@ -74,22 +77,24 @@ STUDIES = {  # study: {row: (method, options)}; "base" is the row every other is
 RECIPE = {"levers": "balanced", "costs": "paper"}
 METRICS = ("classifier_accuracy", "ssim_diversity", "fid", "prdc")
 N_PER_CLASS = 1000
+def _read(measure: str, real: bool = False):
+    """How to read a measure of class '0' from metrics.json's "metrics" (csacgan.experiments.measures)."""
+    return lambda m: measures.read(m, measure, "0", real)
+
+
 COLUMNS = {  # key: (header, how to read it from metrics.json, format)
-    "fid_0": ("FID '0'", lambda m: m["fid"]["per_class"]["0"], "{:.1f}"),
-    "fid_all": ("FID-all", lambda m: m["fid"]["overall"], "{:.1f}"),
-    "ssim_0": ("SSIM '0'", lambda m: m["ssim_diversity"]["per_class"]["0"], "{:.3f}"),
-    "acc_0": ("'0' accuracy", lambda m: m["classifier_accuracy"]["per_class"]["0"], "{:.3f}"),
-    "precision_0": ("precision '0'", lambda m: m["prdc"]["per_class"]["0"]["precision"], "{:.3f}"),
-    "recall_0": ("recall '0'", lambda m: m["prdc"]["per_class"]["0"]["recall"], "{:.3f}"),
-    "coverage_0": ("coverage '0'", lambda m: m["prdc"]["per_class"]["0"]["coverage"], "{:.3f}"),
+    "fid_0": ("FID '0'", _read("FID"), "{:.1f}"),
+    "fid_all": ("FID-all", _read("FID-all"), "{:.1f}"),
+    "ssim_0": ("SSIM '0'", _read("SSIM"), "{:.3f}"),
+    "acc_0": ("'0' accuracy", _read("accuracy"), "{:.3f}"),
+    "precision_0": ("precision '0'", _read("precision"), "{:.3f}"),
+    "recall_0": ("recall '0'", _read("recall"), "{:.3f}"),
+    "coverage_0": ("coverage '0'", _read("coverage"), "{:.3f}"),
 }
 PER_SEED = ("fid_0", "fid_all", "ssim_0", "recall_0", "coverage_0")  # the per-seed table's columns
-REAL = {"fid_0": lambda m: m["fid"]["real"]["per_class"]["0"],
-        "fid_all": lambda m: m["fid"]["real"]["overall"],
-        "ssim_0": lambda m: m["ssim_diversity"]["real"]["per_class"]["0"],
-        "recall_0": lambda m: m["prdc"]["real"]["per_class"]["0"]["recall"],
-        "precision_0": lambda m: m["prdc"]["real"]["per_class"]["0"]["precision"],
-        "coverage_0": lambda m: m["prdc"]["real"]["per_class"]["0"]["coverage"]}
+REAL = {"fid_0": _read("FID", real=True), "fid_all": _read("FID-all", real=True), "ssim_0": _read("SSIM", real=True),
+        "recall_0": _read("recall", real=True), "precision_0": _read("precision", real=True),
+        "coverage_0": _read("coverage", real=True)}
 
 
 def run_name(rho: float, row: str, seed: int) -> str:
@@ -253,7 +258,7 @@ def run_record(run_dir: Path, saved: dict) -> dict:
     training minutes, the epoch scored, its setting, w_0 after each epoch and the late '0'
     accuracy of its snapshots. Small enough to keep beside the published page, so that the
     page can be regenerated once the run folders are gone."""
-    log = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
+    log = RunFolder(run_dir).log()
     return {"values": {k: get(saved["metrics"]) for k, (_, get, _) in COLUMNS.items()},
             "real": {k: get(saved["metrics"]) for k, get in REAL.items()},
             "minutes": sum(r["seconds"] for r in log) / 60, "epoch": saved["epoch"],

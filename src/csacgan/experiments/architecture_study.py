@@ -23,19 +23,20 @@ from pathlib import Path
 
 from ..files import write_json
 from ..run_folder import RunFolder
+from . import measures
 from .pages import write_between_markers
 from .stats import mean_std, paired_difference
 
 METRICS = ("classifier_accuracy", "fid", "prdc", "hue_spread")
-# (key, header, where in metrics.json for a class c ("all": overall), format, higher is better?)
+# (key, measure (measures.py; its name heads the column), format, higher is better?)
 COLUMNS = (
-    ("fid", "FID", lambda m, c: m["fid"]["per_class"][c], "{:.1f}", False),
-    ("precision", "precision", lambda m, c: m["prdc"]["per_class"][c]["precision"], "{:.3f}", True),
-    ("recall", "recall", lambda m, c: m["prdc"]["per_class"][c]["recall"], "{:.3f}", True),
-    ("coverage", "coverage", lambda m, c: m["prdc"]["per_class"][c]["coverage"], "{:.3f}", True),
-    ("hue", "hue spread", lambda m, c: m["hue_spread"]["per_class"][c], "{:.3f}", True),
-    ("chroma", "chroma", lambda m, c: m["hue_spread"]["chroma"]["per_class"][c], "{:.3f}", True),
-    ("fid_all", "FID-all", lambda m, c: m["fid"]["overall"], "{:.1f}", False),
+    ("fid", "FID", "{:.1f}", False),
+    ("precision", "precision", "{:.3f}", True),
+    ("recall", "recall", "{:.3f}", True),
+    ("coverage", "coverage", "{:.3f}", True),
+    ("hue", "hue spread", "{:.3f}", True),
+    ("chroma", "chroma", "{:.3f}", True),
+    ("fid_all", "FID-all", "{:.1f}", False),
 )
 
 
@@ -69,13 +70,6 @@ def epoch_seconds(run: Path) -> float:
     return statistics.median(seconds) if seconds else float("nan")
 
 
-def _value(read, metrics: dict, c: str):
-    try:
-        return read(metrics, c)
-    except (KeyError, TypeError):
-        return None
-
-
 def collect(found: dict, rare: str) -> dict:
     """Everything the table shows, by row and seed: the archive (it outlives the run folders)."""
     archive = {}
@@ -84,13 +78,10 @@ def collect(found: dict, rare: str) -> dict:
         for seed, run in sorted(seeds.items()):
             report = RunFolder(run).metrics()
             m, c = report["metrics"], str(report["class_names"].index(rare))
-            real = {k: v["real"] for k, v in m.items() if isinstance(v, dict) and "real" in v}
-            if "chroma" in m.get("hue_spread", {}):
-                real["hue_spread"] = {**real["hue_spread"], "chroma": m["hue_spread"]["chroma"]["real"]}
             archive[row][str(seed)] = {
-                "values": {key: _value(read, m, c) for key, _, read, _, _ in COLUMNS},
-                "real": {key: _value(read, real, c) for key, _, read, _, _ in COLUMNS},
-                "accuracy": _value(lambda mm, cc: mm["classifier_accuracy"]["per_class"][cc], m, c),
+                "values": {key: measures.read(m, name, c) for key, name, _, _ in COLUMNS},
+                "real": {key: measures.read(m, name, c, real=True) for key, name, _, _ in COLUMNS},
+                "accuracy": measures.read(m, "accuracy", c),
                 "reference_counts": m.get("fid", {}).get("real", {}).get("counts", {}),
                 "epoch_seconds": epoch_seconds(run), "run": str(run), "n_per_class": report["n_per_class"]}
     return archive
@@ -98,7 +89,7 @@ def collect(found: dict, rare: str) -> dict:
 
 def table(archive: dict, baseline: str, rows: list[str] | None = None) -> str:
     rows = rows or list(archive)
-    head = ["row", "seeds", "s / epoch"] + [h for _, h, _, _, _ in COLUMNS]
+    head = ["row", "seeds", "s / epoch"] + [h for _, h, _, _ in COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     real = {}
     for row in rows:
@@ -106,18 +97,18 @@ def table(archive: dict, baseline: str, rows: list[str] | None = None) -> str:
         if not seeds:
             continue
         cells = [row, str(len(seeds)), f"{statistics.median(s['epoch_seconds'] for s in seeds.values()):.0f}"]
-        for key, _, _, fmt, _ in COLUMNS:
+        for key, _, fmt, _ in COLUMNS:
             cells.append(mean_std([s["values"][key] for s in seeds.values() if s["values"][key] is not None], fmt))
             for s in seeds.values():
                 real.setdefault(key, s["real"].get(key))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("| real against real | | | " + " | ".join(
-        fmt.format(real[key]) if real.get(key) is not None else "" for key, _, _, fmt, _ in COLUMNS) + " |")
+        fmt.format(real[key]) if real.get(key) is not None else "" for key, _, fmt, _ in COLUMNS) + " |")
     diffs = differences(archive, baseline, rows)
     if diffs:
         lines += ["", f"Paired differences from `{baseline}` (row - {baseline}, mean ± std over the seeds both hold; "
                       "wins: seeds where the row is better; p: paired t-test):", "",
-                  "| row | " + " | ".join(h for _, h, _, _, _ in COLUMNS) + " |", "|" + " --- |" * (len(COLUMNS) + 1)]
+                  "| row | " + " | ".join(h for _, h, _, _ in COLUMNS) + " |", "|" + " --- |" * (len(COLUMNS) + 1)]
         for row, cells in diffs.items():
             lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -133,7 +124,7 @@ def differences(archive: dict, baseline: str, rows: list[str]) -> dict[str, list
         if len(shared) < 2:
             continue
         cells = []
-        for key, _, _, fmt, higher in COLUMNS:
+        for key, _, fmt, higher in COLUMNS:
             a = [archive[row][s]["values"].get(key) for s in shared]
             b = [base[s]["values"].get(key) for s in shared]
             if None in a or None in b:
