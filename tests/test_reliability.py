@@ -161,6 +161,22 @@ def test_every_command_that_reads_a_runs_data_checks_it(tmp_path, npz_run, capsy
                                                                               o.train_labels.numpy())
 
 
+def test_augment_checks_a_built_in_datasets_files_too(tmp_path, synthetic_path, capsys):
+    import gzip
+    import shutil
+
+    from csacgan.train import train
+    run = train(tiny_config(tmp_path, synthetic_path, max_per_class=40, imbalance_ratio=4))
+    other = tmp_path / "other"
+    shutil.copytree(synthetic_path, other)
+    raw = gzip.decompress((other / "train-labels-idx1-ubyte.gz").read_bytes())
+    (other / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw[:8] + bytes(reversed(raw[8:]))))
+    code, message = run_cli(["augment", "--run", str(run), "--out", str(tmp_path / "copy"), "--data-dir", str(other)],
+                            capsys)
+    assert code == 1 and "differs from the data" in message, message
+    assert not (tmp_path / "copy").exists()
+
+
 def test_the_evaluator_cache_is_keyed_by_content_not_by_file_name(tmp_path):
     from csacgan.data import load_dataset
     from csacgan.metrics.evaluator import evaluator_path

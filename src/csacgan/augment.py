@@ -116,9 +116,11 @@ def augment(run_dir: str | Path, out: str | Path, strategy="auto", fmt: str = "a
 
 
 def _check_originals(run_dir: Path, cfg: TrainConfig, data_dir) -> None:
-    """The run's data as it trained on it (the md5s in its config.json), or one line."""
+    """The run's data as it trained on it (the md5s in its config.json), or one line. The
+    files are read once more for it (an image folder's every image): the copy is written
+    only from data that passed."""
     from .data import load_dataset
-    if cfg.dataset in ("imagefolder", "npz"):
+    if cfg.dataset != "arrays":  # arrays in memory: _originals refuses them
         data = load_dataset(cfg.dataset, data_dir or cfg.data_dir, image_size=cfg.image_size, progress=False)
         check_data(run_dir, data.files, where=data_dir or cfg.data_dir)
 

@@ -230,7 +230,7 @@ class TrainConfig:
         for name in (*RANGES, *LIST_RANGES):
             values[name] = check_option(name, values[name])
         from .methods import check_method_options, method_defaults  # the methods know their options
-        defaults = method_defaults(values["method"]) if values["method"] in ("acgan", "cs-acgan", "bagan") else {}
+        defaults = method_defaults(values["method"])  # an unknown method: its one line here
         for option, (needs, value) in ONLY_WITH.items():
             given = values["method_options"].get(option, defaults.get(option))
             if given != defaults.get(option) and values["method_options"].get(needs) != value:

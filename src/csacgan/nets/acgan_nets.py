@@ -160,7 +160,7 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns (source logit (N,), class logits (N, K))."""
         if isinstance(self.heads, DiscriminatorHeads):
-            out = self.heads.outputs(self.feature_maps(x), labels)
+            out = self.outputs(x, labels)
             return out.source, out.classes
         return self.heads(self.feature_maps(x))  # TwoHeads; BAGAN's encoder: its code
 
