@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .config import LIST_RANGES, METHOD_RANGES, RANGES, RECIPES, TrainConfig, check_option
+from .config import IMBALANCE_KINDS, RECIPES, TrainConfig
+from .options import FIELD_DEFAULT, check, declared, default_of, flag_of
 
 
 def _ints(text: str) -> list[int]:
@@ -25,19 +27,68 @@ def _number(kind, text: str):
         raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
 
 
-def _option(name: str):
-    """The argparse type of TrainConfig field ``name``: parsed, then checked against
-    config.RANGES / LIST_RANGES, so the CLI and the library accept the same values."""
-    parse = _ints if name in LIST_RANGES else (RANGES.get(name) or METHOD_RANGES[name])[0]
+def _checked(name: str, opt):
+    """The argparse type of option ``name``: parsed, then checked against its declaration
+    (csacgan.options), so the CLI and the library accept the same values."""
+    parse = {"bool": _bool, "classes": _classes, "imbalance": _imbalance}.get(opt.parse)
 
     def convert(text: str):
-        value = parse(text) if parse is _ints else _number(parse, text)
+        if parse is not None:
+            return parse(text)
+        if opt.length is not None:
+            value = _ints(text)
+        elif opt.kind in (int, float):
+            value = _number(opt.kind, text)
+        else:
+            return text
         try:
-            return check_option(name, value)
+            return check(name, value, opt)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc).split(" ", 1)[1])
     convert.__name__ = name
     return convert
+
+
+def _choices(opt):
+    """An option's choices, with "module:NAME" entries read as the keys of NAME."""
+    if not opt.choices:
+        return None
+    out = []
+    for c in opt.choices:
+        if isinstance(c, str) and ":" in c:
+            module, name = c.split(":")
+            out += list(getattr(importlib.import_module(module), name))
+        else:
+            out.append(c)
+    return out
+
+
+def add_options(parser, cls, groups: dict, method_option: bool = False) -> None:
+    """One argument per declared field of dataclass ``cls`` that has flags, in the group of
+    its section. A method's options default to None on the command line (given only when
+    set) and their help states the method's default."""
+    exclusive = {}
+    for name, (f, opt) in declared(cls).items():
+        if opt.flags is None:
+            continue
+        if opt.section not in groups:
+            groups[opt.section] = parser.add_argument_group(opt.section)
+        group = groups[opt.section]
+        if opt.exclusive:
+            if opt.exclusive not in exclusive:
+                exclusive[opt.exclusive] = group.add_mutually_exclusive_group()
+            group = exclusive[opt.exclusive]
+        default = default_of(f)
+        help = opt.help.replace("{default}", str(default))
+        if method_option:
+            help += f" (default {default})"
+        flags = opt.flags or (flag_of(name),)
+        if opt.parse == "off":
+            group.add_argument(*flags, dest=name, action="store_false", help=help)
+            continue
+        cli_default = None if method_option else default if opt.cli_default == FIELD_DEFAULT else opt.cli_default
+        group.add_argument(*flags, dest=name, type=_checked(name, opt), choices=_choices(opt), default=cli_default,
+                           metavar=opt.metavar, help=help)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -66,9 +117,6 @@ def _classes(text: str) -> list[int | str]:
     return [int(v) if v.lstrip("-").isdigit() else v for v in values]
 
 
-IMBALANCE_KINDS = ("step", "linear", "exponential", "none")
-
-
 def _imbalance(text: str):
     """An imbalance kind, or per-class counts (a list) from "4000,2000,..." or "deepsmote"."""
     from .data.imbalance import DEEPSMOTE_COUNTS
@@ -91,175 +139,34 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-# Flags whose values go to TrainConfig.method_options (given only when set), by the
-# option's name in the method's constructor.
-METHOD_FLAGS = ("temperature", "momentum", "error_source", "costs_in", "update_every", "held_out_fraction",
-                "classifier_steps", "autoencoder_epochs")
-
-
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """argparse's formatter that appends each option's default, except where there is none
     to show (None) or the help text already says what it is."""
 
     def _get_help_string(self, action):
-        if action.default is None or "default" in (action.help or ""):
+        if action.default is None or action.nargs == 0 or "default" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 
 
 def _add_train(sub) -> None:
-    from .data import DATASETS
-    from .data.batches import FAKE_LABELS, SAMPLINGS
-    from .methods import ADVERSARIAL_LOSSES, CLASS_LOSSES, METHODS, method_defaults
-    from .nets import ARCHITECTURES
-    from .methods.class_costs import ERROR_SOURCES
-    from .methods.cost_sensitive import COSTS_IN
-    d = TrainConfig()
-    cs, bagan = method_defaults("cs-acgan"), method_defaults("bagan")
+    from .methods import METHODS
     p = sub.add_parser("train", help="train a GAN on an imbalanced dataset",
                        formatter_class=_DefaultsFormatter,
                        description="Train CostSensitive-ACGAN (or ACGAN) on a dataset made imbalanced "
                                    "on purpose. Writes a run folder with config.json, log.jsonl, "
                                    "checkpoint.pt and a sample grid per epoch (one row per class).")
-    p.add_argument("--out", help="run folder to create (required unless --resume)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run exactly where it stopped; "
                    "--epochs / --max-steps may extend it, other options are taken from the run")
-    p.add_argument("--method", choices=["auto", *METHODS], default=d.method,
-                   help="cs-acgan: CostSensitive-ACGAN (the paper); acgan and bagan: the baselines; auto: "
-                   "cs-acgan for grey images, bagan with --mode-seeking 0.5 for colour ones (the colour study, "
-                   "docs/your-data.md)")
-    p.add_argument("--recipe", choices=list(RECIPES), default=d.recipe,
-                   help="paper: the paper as written (uniform real batches, class loss on real and "
-                        "fake in D); balanced: class-balanced real batches, D's class loss on real "
-                        "images only (draws the minority at rho 190); stable (default): balanced, images "
-                        "drawn from an EMA of G's weights. Explicit options below win.")
-    g = p.add_argument_group("data and imbalance")
-    g.add_argument("--dataset", choices=list(DATASETS), default=d.dataset,
-                   help="imagefolder: --data-dir DIR with one sub-folder of images per class (grayscale "
-                        "or RGB; optionally DIR/train and DIR/test); npz: --data-dir FILE.npz with arrays "
-                        "images and labels (optionally test_images, test_labels); users' data is kept "
-                        "as given unless --imbalance says otherwise")
-    g.add_argument("--data-dir", help="the dataset's folder or file; for mnist, fashion-mnist and cifar10 "
-                   "else $CSACGAN_DATA_DIR, the user cache, /usr/share/datasets, else download")
-    g.add_argument("--image-size", type=int, choices=[28, 32, 64], help="resize imagefolder, npz and "
-                   "cifar10 images to this square size (shorter side, then centre crop for folders)")
-    g.add_argument("--minority", type=_classes, default=d.minority,
-                   help="minority class(es), indices or names, e.g. 0 or 0,3 or defect")
-    ratio = g.add_mutually_exclusive_group()
-    ratio.add_argument("--imbalance-ratio", type=_option("imbalance_ratio"), default=d.imbalance_ratio,
-                       help="rho = largest class count / minority count (paper: 20, 40, 190)")
-    ratio.add_argument("--drop-fraction", type=_option("drop_fraction"), help="instead of rho: fraction of each "
-                       "minority class removed (the paper's other reading: 0.6, 0.8, 0.95)")
-    g.add_argument("--max-per-class", type=_option("max_per_class"), default=d.max_per_class,
-                   help="cap per class applied first (paper section 3.1: 5000)")
-    g.add_argument("--validation-fraction", type=_option("validation_fraction"), default=d.validation_fraction,
-                   help="keep this stratified share of the imbalanced set out of training (csacgan "
-                        "downstream trains its GANs so, and stops its classifiers early on that share)")
-    g.add_argument("--imbalance", type=_imbalance, default=d.imbalance, metavar="KIND|COUNTS",
-                   help="step, linear, exponential, none, or per-class counts: none keeps the data as "
-                        "given (only --max-per-class applies; the default for imagefolder and npz, step "
-                        "otherwise); exponential: long-tailed as in CIFAR-10-LT (--imbalance-ratio 100 "
-                        "--minority 9 gives Cao et al.'s counts); counts, one per class in class order, "
-                        "e.g. 4000,2000,1000,750,500,350,200,100,60,40 (DeepSMOTE's; 'deepsmote' is "
-                        "short for it)")
-    t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=_option("epochs"), default=None, help=f"epochs in total (default {d.epochs})")
-    t.add_argument("--max-steps", type=_option("max_steps"), help="stop after this many optimizer steps (smoke runs)")
-    t.add_argument("--batch-size", type=_option("batch_size"), default=d.batch_size)
-    t.add_argument("--lr", type=_option("lr"), default=d.lr, help="Adam learning rate (beta1 0.5)")
-    t.add_argument("--seed", type=_option("seed"), default=d.seed)
-    t.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
-    t.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=d.precision,
-                   help="auto: bf16 autocast on CUDA and on CPUs with native bf16, else fp32")
-    t.add_argument("--channels-last", type=_bool, default=d.channels_last,
-                   help="NHWC weights and activations (default true: faster with oneDNN on CPU; "
-                        "the same networks either way)")
-    t.add_argument("--sampling", choices=list(SAMPLINGS), help="how real batches are drawn "
-                   "(default: from --recipe)")
-    t.add_argument("--fake-labels", choices=list(FAKE_LABELS), help="classes the generator is "
-                   "asked for in training: uniform, or class-prior (c ~ p_c, the training set's class "
-                   "distribution, as the paper; default: from --recipe)")
-    t.add_argument("--fake-class-loss-in-d", type=_bool, help="apply the class loss to generated images "
-                   "in D's loss (default: from --recipe)")
-    t.add_argument("--adversarial-loss", choices=list(ADVERSARIAL_LOSSES), default=d.adversarial_loss,
-                   help="bce: the paper's; wgan-gp with --method bagan is BAGAN-GP in outline")
-    t.add_argument("--diffaugment", metavar="POLICY", help="differentiable augmentation of every "
-                   "D input (Zhao et al. 2020): translation, cutout or translation,cutout")
-    lv = p.add_argument_group("levers for GANs on little data (every method)")
-    lv.add_argument("--lr-d", type=_option("lr_d"), help="D's learning rate (TTUR; default --lr)")
-    lv.add_argument("--lr-g", type=_option("lr_g"), help="G's learning rate (TTUR; default --lr)")
-    lv.add_argument("--g-ema", type=_option("g_ema"), default=d.g_ema, metavar="DECAY",
-                    help="keep an exponential moving average of G's weights (e.g. 0.999) and draw every "
-                         "sample, snapshot, generate, evaluate and augment image from it; 0: none "
-                         "(default: from --recipe: 0.999 with stable, 0 with balanced and paper)")
-    lv.add_argument("--d-spectral-norm", type=_bool, default=d.d_spectral_norm,
-                    help="spectral normalisation of every layer of D (Miyato et al. 2018)")
-    lv.add_argument("--d-minibatch-std", type=_option("d_minibatch_std"), default=d.d_minibatch_std,
-                    metavar="GROUP", help="minibatch standard deviation in D (Karras et al. 2018) over groups "
-                    "of GROUP images, e.g. 4, so that D sees how varied a batch is; 0: none")
-    lv.add_argument("--mode-seeking", type=_option("mode_seeking"), default=d.mode_seeking, metavar="WEIGHT",
-                    help="MSGAN's mode-seeking term in G's loss (Mao et al. 2019), e.g. 1: two noises of one class "
-                    "that give alike images cost G; 0: none")
-    lv.add_argument("--lecam", type=_option("lecam"), default=d.lecam, metavar="WEIGHT",
-                    help="LeCam regularisation of D (Tseng et al. 2021), e.g. 0.3; 0: none")
-    lv.add_argument("--ada", dest="ada_target", type=_option("ada_target"), default=d.ada_target,
-                    metavar="TARGET", help="adaptive discriminator augmentation (Karras et al. 2020): "
-                    "--diffaugment's transforms (default translation,cutout) applied with a probability "
-                    "adjusted so that E[sign D(real)] stays near TARGET, e.g. 0.6; 0: none")
-    lv.add_argument("--class-loss", choices=["auto", *CLASS_LOSSES], default=d.class_loss,
-                    help="the ACGAN family's class loss: ce (the paper's cross-entropy), tac (TAC-GAN's twin "
-                    "classifier, Gong et al. 2019) or d2d-ce (ReACGAN's data-to-data cross-entropy, Kang et al. "
-                    "2021); CostSensitive-ACGAN's costs weigh whichever is used; auto: ce for grey images, tac for colour "
-                    "ones (the colour study, docs/your-data.md)")
-    lv.add_argument("--gsr", type=_option("gsr"), default=d.gsr, metavar="WEIGHT",
-                    help="group spectral regularisation of G's class-conditional BatchNorm (Rangwani et al. "
-                    "2022), e.g. 0.5; --architecture resnet only; 0: none")
-    c = p.add_argument_group("CostSensitive-ACGAN costs w_c (--method cs-acgan only)")
-    c.add_argument("--temperature", "--tau", type=_option("temperature"),
-                   help=f"w = softmax(error / tau); the paper uses 1 (default {cs['temperature']})")
-    c.add_argument("--cost-momentum", dest="momentum", type=_option("momentum"),
-                   help=f"w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule (default {cs['momentum']})")
-    c.add_argument("--cost-error-source", dest="error_source", choices=list(ERROR_SOURCES),
-                   help=f"images on which each class's error is measured after every epoch "
-                        f"(default {cs['error_source']})")
-    c.add_argument("--costs-in", dest="costs_in", choices=list(COSTS_IN),
-                   help=f"which class losses the costs weight: D's, G's or both (default {cs['costs_in']}, the paper's)")
-    c.add_argument("--cost-update-every", dest="update_every", type=_option("update_every"), metavar="N",
-                   help="update the costs online every N steps from the last N steps' batches instead of "
-                        f"after every epoch (default {cs['update_every']}: the paper's per-epoch rule)")
-    c.add_argument("--cost-held-out", dest="held_out_fraction", type=_option("held_out_fraction"),
-                   metavar="FRACTION", help="with --cost-error-source held-out: the stratified fraction of "
-                   f"each class kept out of training to measure it (default {cs['held_out_fraction']})")
-    c.add_argument("--cost-classifier-steps", dest="classifier_steps", type=_option("classifier_steps"),
-                   metavar="N", help="with --cost-error-source classifier: training steps of the separate small "
-                   f"CNN that judges G's images (default {cs['classifier_steps']})")
-    b = p.add_argument_group("BAGAN (--method bagan only)")
-    b.add_argument("--autoencoder-epochs", type=_option("autoencoder_epochs"),
-                   help=f"epochs of the autoencoder stage (reused from the cache when already trained "
-                        f"for the same data, seed and networks; default {bagan['autoencoder_epochs']})")
-    n = p.add_argument_group("networks")
-    n.add_argument("--architecture", choices=["auto", *ARCHITECTURES], default=d.architecture,
-                   help="table2: the paper's networks; resnet: residual networks with a spectral-norm "
-                   "discriminator and BigGAN-style conditional BatchNorm in G; auto: table2 (the colour study "
-                   "found the residual networks behind at this budget, docs/your-data.md)")
-    n.add_argument("--d-projection", type=_bool, default=d.d_projection,
-                   help="add the projection discriminator's class term to D's source logit (Miyato and Koyama 2018)")
-    n.add_argument("--g-channels", type=_option("g_channels"), help="generator widths, 5 values (default "
-                   "128,64,32,32,16); with --architecture resnet one width (default 128)")
-    n.add_argument("--d-channels", type=_option("d_channels"), help="discriminator widths, 4 values (default "
-                   "32,64,128,128); with --architecture resnet one width (default 128)")
-    n.add_argument("--d-strides", type=_option("d_strides"), help="discriminator strides, 4 values (default 2,1,2,1; "
-                   "the paper's Table 2 literally: 1,1,1,1)")
-    n.add_argument("--no-g-batch-norm", action="store_true", help="generator without BatchNorm")
-    n.add_argument("--d-dropout", type=_option("d_dropout"), default=d.d_dropout, metavar="P",
-                   help="dropout after each of D's convolutions (Table 2: 0.3)")
-    n.add_argument("--no-progress", action="store_true", help="no progress bar")
-    n.add_argument("--checkpoint-every", type=_option("checkpoint_every"), default=d.checkpoint_every, help="steps between checkpoints")
+    groups = {"run": p}
+    add_options(p, TrainConfig, groups)
+    for method in METHODS.values():
+        add_options(p, method.Options, groups, method_option=True)
     p.set_defaults(func=_cmd_train, parser=p)
 
 
 # What --resume takes beside it; every other option is the run's own.
-RESUME_OPTIONS = ("resume", "epochs", "max_steps", "data_dir", "no_progress", "func", "parser", "command", "debug")
+RESUME_OPTIONS = ("resume", "epochs", "max_steps", "data_dir", "progress", "func", "parser", "command", "debug")
 
 
 def _cmd_train(args) -> None:
@@ -273,17 +180,15 @@ def _cmd_train(args) -> None:
             raise ValueError(f"--resume continues a run with the options it was trained with; {flags} cannot be "
                              f"given with it (only --epochs, --max-steps, --data-dir and --no-progress)")
         run = resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
-                     progress=False if args.no_progress else None, data_dir=args.data_dir)
+                     progress=None if args.progress else False, data_dir=args.data_dir)
     else:
         if not args.out:
             sys.exit("csacgan train: --out RUN_DIR is required (or --resume RUN_DIR)")
         given = vars(args)
         values = {f.name: given[f.name] for f in fields(TrainConfig) if given.get(f.name) is not None}
-        if isinstance(args.imbalance, list):
-            values.update(imbalance="counts", class_counts=args.imbalance)
-        values.update(imbalance_ratio=None if args.drop_fraction is not None else args.imbalance_ratio,
-                      g_batch_norm=not args.no_g_batch_norm, progress=not args.no_progress,
-                      method_options={k: given[k] for k in METHOD_FLAGS if given.get(k) is not None})
+        from .methods import METHODS
+        values["method_options"] = {k: given[k] for m in METHODS.values() for k in declared(m.Options)
+                                    if given.get(k) is not None}
         cfg = TrainConfig(**values)
         run = train(cfg)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the run

@@ -1,8 +1,9 @@
 """The full configuration of a training run, saved as ``config.json`` in its folder."""
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
+
+from .options import check_all, declared, flag_of, option
 
 # Recipes set several options at once; an option given explicitly wins.
 #   paper:    the paper as written: real batches drawn uniformly from the imbalanced
@@ -66,148 +67,155 @@ def resolve_auto(cfg: "TrainConfig", image_shape) -> tuple["TrainConfig", str | 
 USER_DATASETS = ("imagefolder", "npz", "arrays")
 
 
-# The accepted values of each numeric option: (type, lowest, highest, lowest allowed?,
-# highest allowed?); None is unbounded. Lists: (element type, length, lowest element).
-RANGES = {
-    "epochs": (int, 1, None), "max_steps": (int, 1, None), "batch_size": (int, 2, None),  # BatchNorm needs 2
-    "lr": (float, 0, None, False), "beta1": (float, 0, 1, True, False), "beta2": (float, 0, 1, True, False),
-    "seed": (int, 0, 2**31 - 1), "data_seed": (int, 0, 2**31 - 1), "imbalance_ratio": (float, 1, None), "drop_fraction": (float, 0, 1, True, False),
-    "validation_fraction": (float, 0, 1, True, False),
-    "max_per_class": (int, 1, None), "lr_d": (float, 0, None, False), "lr_g": (float, 0, None, False),
-    "g_ema": (float, 0, 1, True, False), "d_dropout": (float, 0, 1, True, False), "lecam": (float, 0, None),
-    "ada_target": (float, 0, 1, True, False), "d_minibatch_std": (int, 0, None),
-    "mode_seeking": (float, 0, None), "gsr": (float, 0, None),
-    "latent_dim": (int, 1, None), "checkpoint_every": (int, 1, None), "log_every": (int, 1, None),
-    "grid_columns": (int, 1, None),
-}
-LIST_RANGES = {"g_channels": (int, 5, 1), "d_channels": (int, 4, 1), "d_strides": (int, 4, 1)}
-ONE_WIDTH = ("g_channels", "d_channels")  # --architecture resnet: one width each
-MAX_WIDTH = 4096  # channels of one layer: wider would not fit a training step in memory
-# Method options that only mean something with another option's value (name: (option, value)).
-ONLY_WITH = {"held_out_fraction": ("error_source", "held-out"), "classifier_steps": ("error_source", "classifier")}
-# Methods' own options (TrainConfig.method_options), by the name their constructor uses.
-METHOD_RANGES = {"temperature": (float, 0, None, False), "momentum": (float, 0, 1, False, True),
-                 "autoencoder_epochs": (int, 1, None), "autoencoder_lr": (float, 0, None, False),
-                 "fake_per_class": (int, 1, None), "update_every": (int, 0, None),
-                 "held_out_fraction": (float, 0, 1, False, False), "classifier_steps": (int, 1, None)}
 # config.json keys from before method options had their own namespace -> their name there.
 LEGACY_METHOD_KEYS = {"temperature": "temperature", "cost_momentum": "momentum",
                       "cost_error_source": "error_source", "autoencoder_epochs": "autoencoder_epochs"}
+IMBALANCE_KINDS = ("step", "linear", "exponential", "none")
+
+RUN, DATA, TRAINING, LEVERS, NETWORKS, BOOKKEEPING = (
+    "run", "data and imbalance", "training", "levers for GANs on little data (every method)", "networks",
+    "bookkeeping")
+SEED_RANGE = dict(kind=int, low=0, high=2**31 - 1)
+FRACTION = dict(kind=float, low=0, high=1, high_in=False)
 
 
 def option_name(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def check_option(name: str, value, label: str | None = None):
-    """``value`` if it is an accepted value of option ``name``, else ValueError naming the
-    option (``label``, default ``--name``) and the accepted range (RANGES, LIST_RANGES,
-    METHOD_RANGES)."""
-    label = label or option_name(name)
-    if value is None:
-        return value
-    if name in LIST_RANGES:
-        kind, length, low = LIST_RANGES[name]
-        lengths = (length, 1) if name in ONE_WIDTH else (length,)
-        if name in ONE_WIDTH and any(v > MAX_WIDTH for v in value):
-            raise ValueError(f"{label}: widths above {MAX_WIDTH} channels will not fit in memory, got "
-                             f"{','.join(map(str, value))}")
-        if len(value) not in lengths or any(int(v) != v or v < low for v in value):
-            also = " (or one width, for --architecture resnet)" if name in ONE_WIDTH else ""
-            raise ValueError(f"{label} takes {length} comma-separated integers >= {low}{also}, got "
-                             f"{','.join(map(str, value)) or 'nothing'}")
-        return [int(v) for v in value]
-    if name not in RANGES and name not in METHOD_RANGES:
-        return value
-    kind, low, high, *inclusive = RANGES.get(name) or METHOD_RANGES[name]
-    low_in, high_in = (inclusive + [True, True])[:2]
-    words = {(True, True): "[{}, {}]", (True, False): "[{}, {})", (False, True): "({}, {}]", (False, False): "({}, {})"}
-    accepted = ("an integer" if kind is int else "a finite number") + (
-        " in " + words[low_in, high_in].format(low, high) if high is not None
-        else f" {'>=' if low_in else '>'} {low}")
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (kind is float or float(value).is_integer())
-    if ok:
-        ok = (value >= low if low_in else value > low) and (
-            high is None or (value <= high if high_in else value < high))
-    if not ok:
-        raise ValueError(f"{label} must be {accepted}, got {value}")
-    return kind(value)
+    return flag_of(name, declared(TrainConfig)[name][1] if name in declared(TrainConfig) else None)
 
 
 @dataclass
 class TrainConfig:
-    out: str = "runs/csacgan"
-    method: str = "auto"                 # cs-acgan, acgan, bagan, or auto: cs-acgan for grey images,
-                                         # COLOUR_CHOICES for colour ones (resolve_auto)
-    # The method's own options, by its constructor's names (csacgan.methods.method_defaults):
+    """Every option of a training run, declared once (csacgan.options): its section, help,
+    accepted values and flag; ``csacgan train``'s parser is built from these fields and the
+    methods' ``Options`` dataclasses."""
+    out: str = option("runs/csacgan", RUN, "run folder to create (required unless --resume)", cli_default=None)
+    method: str = option("auto", RUN, "cs-acgan: CostSensitive-ACGAN (the paper); acgan and bagan: the baselines; "
+                         "auto: cs-acgan for grey images, bagan with --mode-seeking 0.5 for colour ones (the colour "
+                         "study, docs/your-data.md)", choices=("auto", "csacgan.methods:METHODS"))
+    # The method's own options, by its Options dataclass's names (csacgan.methods.method_defaults):
     # cs-acgan: temperature (tau), momentum, error_source; bagan: autoencoder_epochs, ...
-    method_options: dict = field(default_factory=dict)
-    recipe: str = DEFAULT_RECIPE
-    dataset: str = "mnist"
-    data_dir: str | None = None
-    image_size: int | None = None        # users' folders, arrays, CIFAR-10: resize to 28, 32 or 64
+    method_options: dict = option(section=RUN, help="the method's own options", factory=dict, flags=None)
+    recipe: str = option(DEFAULT_RECIPE, RUN, "paper: the paper as written (uniform real batches, class loss on "
+                         "real and fake in D); balanced: class-balanced real batches, D's class loss on real images "
+                         "only (draws the minority at rho 190); stable: balanced, images drawn from an EMA of G's "
+                         "weights. Explicit options below win.", choices=tuple(RECIPES))
+    dataset: str = option("mnist", DATA, "imagefolder: --data-dir DIR with one sub-folder of images per class "
+                          "(grayscale or RGB; optionally DIR/train and DIR/test); npz: --data-dir FILE.npz with "
+                          "arrays images and labels (optionally test_images, test_labels); users' data is kept as "
+                          "given unless --imbalance says otherwise", choices=("csacgan.data:DATASETS",))
+    data_dir: str | None = option(None, DATA, "the dataset's folder or file; for mnist, fashion-mnist and cifar10 "
+                                  "else $CSACGAN_DATA_DIR, the user cache, /usr/share/datasets, else download")
+    image_size: int | None = option(None, DATA, "resize imagefolder, npz and cifar10 images to this square size "
+                                    "(shorter side, then centre crop for folders)", kind=int, choices=(28, 32, 64))
     # imbalance (csacgan.data.imbalance)
-    minority: list[int | str] = field(default_factory=lambda: [0])   # indices or class names
-    imbalance_ratio: float | None = 190.0
-    drop_fraction: float | None = None
-    max_per_class: int | None = 5000
-    imbalance: str | None = None         # None: "none" for users' data (imagefolder, npz), else "step"
-    class_counts: list[int] | None = None  # imbalance "counts": images kept of each class, in class order
-    validation_fraction: float = 0.0     # a stratified share of the imbalanced set kept out of training
-    data_seed: int | None = None         # seed of the imbalanced subsample and that share; None: seed
-                                         # (csacgan downstream: its classifiers' early-stopping split)
-    # training
-    epochs: int = 8
-    max_steps: int | None = None
-    batch_size: int = 64
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    channels_last: bool = True           # NHWC activations and weights: faster on CPU (oneDNN)
-    sampling: str | None = None          # None: from the recipe
-    fake_labels: str | None = None       # classes asked of G in training: uniform or class-prior
-    fake_class_loss_in_d: bool | None = None
-    adversarial_loss: str = "bce"
-    diffaugment: str | None = None         # e.g. "translation,cutout"
-    # levers for GANs on little data (every method)
-    lr_d: float | None = None            # TTUR (Heusel et al. 2017): D's and G's own rates; None: lr
-    lr_g: float | None = None
-    g_ema: float | None = None           # decay of an EMA of G's weights used for sampling; 0: none;
-                                         # None: the recipe's
-    d_spectral_norm: bool = False        # spectral normalisation of D's layers (Miyato et al. 2018)
-    d_minibatch_std: int = 0             # group size of D's minibatch standard deviation (Karras et al. 2018); 0: none
-    mode_seeking: float = 0.0            # weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019); 0: none
-    lecam: float = 0.0                   # LeCam regularisation weight (Tseng et al. 2021); 0: none
-    ada_target: float = 0.0              # adaptive D augmentation's target E[sign D(real)] (Karras et al. 2020); 0: none
-    class_loss: str = "auto"             # L_c of the ACGAN family: ce, tac (TAC-GAN), d2d-ce (ReACGAN), or auto:
-                                         # ce for grey images, COLOUR_CHOICES for colour ones; methods/class_losses.py
-    gsr: float = 0.0                     # group spectral regularisation of G's class-conditional BatchNorm
-                                         # (Rangwani et al. 2022; --architecture resnet); 0: none
-    # networks (csacgan.nets)
-    architecture: str = "auto"           # table2 (the paper's), resnet, or auto: table2 for grey images,
-                                         # COLOUR_CHOICES for colour ones (resolve_auto)
-    d_projection: bool = False           # projection term in D's source logit (Miyato and Koyama 2018)
-    latent_dim: int = 100
-    g_channels: list[int] | None = None
-    d_channels: list[int] | None = None
-    d_strides: list[int] | None = None
-    g_batch_norm: bool = True
-    d_dropout: float = 0.3               # Table 2's dropout after each of D's convolutions
-    # bookkeeping
-    checkpoint_every: int = 200
-    log_every: int = 50
-    grid_columns: int = 10
-    progress: bool = True
+    minority: list[int | str] = option(section=DATA, help="minority class(es), indices or names, e.g. 0 or 0,3 "
+                                       "or defect", factory=lambda: [0], parse="classes")
+    imbalance_ratio: float | None = option(190.0, DATA, "rho = largest class count / minority count (paper: 20, "
+                                           "40, 190)", kind=float, low=1, exclusive="ratio")
+    drop_fraction: float | None = option(None, DATA, "instead of rho: fraction of each minority class removed "
+                                         "(the paper's other reading: 0.6, 0.8, 0.95)", **FRACTION,
+                                         exclusive="ratio")
+    max_per_class: int | None = option(5000, DATA, "cap per class applied first (paper section 3.1: 5000)",
+                                       kind=int, low=1)
+    imbalance: str | None = option(None, DATA, "step, linear, exponential, none, or per-class counts: none keeps "
+                                   "the data as given (only --max-per-class applies; the default for imagefolder "
+                                   "and npz, step otherwise); exponential: long-tailed as in CIFAR-10-LT "
+                                   "(--imbalance-ratio 100 --minority 9 gives Cao et al.'s counts); counts, one per "
+                                   "class in class order, e.g. 4000,2000,1000,750,500,350,200,100,60,40 (DeepSMOTE's; "
+                                   "'deepsmote' is short for it)", parse="imbalance", metavar="KIND|COUNTS")
+    # images kept of each class, in class order (imbalance "counts"; --imbalance COUNTS)
+    class_counts: list[int] | None = option(None, DATA, "per-class counts", flags=None)
+    validation_fraction: float = option(0.0, DATA, "keep this stratified share of the imbalanced set out of "
+                                        "training (csacgan downstream trains its GANs so, and stops its classifiers "
+                                        "early on that share)", **FRACTION)
+    # seed of the imbalanced subsample and that share; None: seed (csacgan downstream: its
+    # classifiers' early-stopping split)
+    data_seed: int | None = option(None, DATA, "seed of the imbalanced subsample", **SEED_RANGE, flags=None)
+    epochs: int = option(8, TRAINING, "epochs in total (default {default})", kind=int, low=1, cli_default=None)
+    max_steps: int | None = option(None, TRAINING, "stop after this many optimizer steps (smoke runs)", kind=int,
+                                   low=1)
+    batch_size: int = option(64, TRAINING, "images per batch", kind=int, low=2)  # BatchNorm needs 2
+    lr: float = option(2e-4, TRAINING, "Adam learning rate (beta1 0.5)", kind=float, low=0, low_in=False)
+    beta1: float = option(0.5, TRAINING, "Adam's beta1", **FRACTION, flags=None)
+    beta2: float = option(0.999, TRAINING, "Adam's beta2", **FRACTION, flags=None)
+    seed: int = option(0, TRAINING, "seed of the networks, batches and noise", **SEED_RANGE)
+    device: str = option("auto", TRAINING, "auto, cpu, cuda or cuda:N")
+    precision: str = option("auto", TRAINING, "auto: bf16 autocast on CUDA and on CPUs with native bf16, else "
+                            "fp32", choices=("auto", "bf16", "fp32"))
+    channels_last: bool = option(True, TRAINING, "NHWC weights and activations (faster with oneDNN on CPU; the "
+                                 "same networks either way)", parse="bool")
+    sampling: str | None = option(None, TRAINING, "how real batches are drawn (default: from --recipe)",
+                                  choices=("csacgan.data.batches:SAMPLINGS",))
+    fake_labels: str | None = option(None, TRAINING, "classes the generator is asked for in training: uniform, or "
+                                     "class-prior (c ~ p_c, the training set's class distribution, as the paper; "
+                                     "default: from --recipe)", choices=("csacgan.data.batches:FAKE_LABELS",))
+    fake_class_loss_in_d: bool | None = option(None, TRAINING, "apply the class loss to generated images in D's "
+                                               "loss (default: from --recipe)", parse="bool")
+    adversarial_loss: str = option("bce", TRAINING, "bce: the paper's; wgan-gp with --method bagan is BAGAN-GP in "
+                                   "outline", choices=("csacgan.methods:ADVERSARIAL_LOSSES",))
+    diffaugment: str | None = option(None, TRAINING, "differentiable augmentation of every D input (Zhao et al. "
+                                     "2020): translation, cutout or translation,cutout", metavar="POLICY")
+    lr_d: float | None = option(None, LEVERS, "D's learning rate (TTUR, Heusel et al. 2017; default --lr)",
+                                kind=float, low=0, low_in=False)
+    lr_g: float | None = option(None, LEVERS, "G's learning rate (TTUR; default --lr)", kind=float, low=0,
+                                low_in=False)
+    g_ema: float | None = option(None, LEVERS, "keep an exponential moving average of G's weights (e.g. 0.999) "
+                                 "and draw every sample, snapshot, generate, evaluate and augment image from it; 0: "
+                                 "none (default: from --recipe: 0.999 with stable, 0 with balanced and paper)",
+                                 **FRACTION, metavar="DECAY")
+    d_spectral_norm: bool = option(False, LEVERS, "spectral normalisation of every layer of D (Miyato et al. "
+                                   "2018)", parse="bool")
+    d_minibatch_std: int = option(0, LEVERS, "minibatch standard deviation in D (Karras et al. 2018) over groups "
+                                  "of GROUP images, e.g. 4, so that D sees how varied a batch is; 0: none",
+                                  kind=int, low=0, metavar="GROUP")
+    mode_seeking: float = option(0.0, LEVERS, "MSGAN's mode-seeking term in G's loss (Mao et al. 2019), e.g. 1: "
+                                 "two noises of one class that give alike images cost G; 0: none", kind=float,
+                                 low=0, metavar="WEIGHT")
+    lecam: float = option(0.0, LEVERS, "LeCam regularisation of D (Tseng et al. 2021), e.g. 0.3; 0: none",
+                          kind=float, low=0, metavar="WEIGHT")
+    ada_target: float = option(0.0, LEVERS, "adaptive discriminator augmentation (Karras et al. 2020): "
+                               "--diffaugment's transforms (default translation,cutout) applied with a probability "
+                               "adjusted so that E[sign D(real)] stays near TARGET, e.g. 0.6; 0: none", **FRACTION,
+                               flags=("--ada",), metavar="TARGET")
+    class_loss: str = option("auto", LEVERS, "the ACGAN family's class loss: ce (the paper's cross-entropy), tac "
+                             "(TAC-GAN's twin classifier, Gong et al. 2019) or d2d-ce (ReACGAN's data-to-data "
+                             "cross-entropy, Kang et al. 2021); CostSensitive-ACGAN's costs weigh whichever is used; "
+                             "auto: ce for grey images, tac for colour ones (the colour study, docs/your-data.md; "
+                             "methods/class_losses.py)", choices=("auto", "csacgan.methods:CLASS_LOSSES"))
+    gsr: float = option(0.0, LEVERS, "group spectral regularisation of G's class-conditional BatchNorm (Rangwani "
+                        "et al. 2022), e.g. 0.5; --architecture resnet only; 0: none", kind=float, low=0,
+                        metavar="WEIGHT")
+    architecture: str = option("auto", NETWORKS, "table2: the paper's networks; resnet: residual networks with a "
+                               "spectral-norm discriminator and BigGAN-style conditional BatchNorm in G; auto: table2 "
+                               "(the colour study found the residual networks behind at this budget, "
+                               "docs/your-data.md)", choices=("auto", "csacgan.nets:ARCHITECTURES"))
+    d_projection: bool = option(False, NETWORKS, "add the projection discriminator's class term to D's source "
+                                "logit (Miyato and Koyama 2018)", parse="bool")
+    latent_dim: int = option(100, NETWORKS, "length of G's noise", kind=int, low=1, flags=None)
+    g_channels: list[int] | None = option(None, NETWORKS, "generator widths, 5 values (default 128,64,32,32,16); "
+                                          "with --architecture resnet one width (default 128)", length=5, low=1,
+                                          one_width=True)
+    d_channels: list[int] | None = option(None, NETWORKS, "discriminator widths, 4 values (default 32,64,128,128); "
+                                          "with --architecture resnet one width (default 128)", length=4, low=1,
+                                          one_width=True)
+    d_strides: list[int] | None = option(None, NETWORKS, "discriminator strides, 4 values (default 2,1,2,1; the "
+                                         "paper's Table 2 literally: 1,1,1,1)", length=4, low=1)
+    g_batch_norm: bool = option(True, NETWORKS, "generator without BatchNorm", parse="off",
+                                flags=("--no-g-batch-norm",))
+    d_dropout: float = option(0.3, NETWORKS, "dropout after each of D's convolutions (Table 2: 0.3)", **FRACTION,
+                              metavar="P")
+    checkpoint_every: int = option(200, BOOKKEEPING, "steps between checkpoints", kind=int, low=1)
+    log_every: int = option(50, BOOKKEEPING, "steps between log lines", kind=int, low=1, flags=None)
+    grid_columns: int = option(10, BOOKKEEPING, "columns of the sample grids", kind=int, low=1, flags=None)
+    progress: bool = option(True, BOOKKEEPING, "no progress bar", parse="off", flags=("--no-progress",))
 
     def resolved(self) -> "TrainConfig":
         """A copy with the recipe's defaults filled in and the options checked."""
         if self.recipe not in RECIPES:
             raise ValueError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
         values = asdict(self)
+        if isinstance(values["imbalance"], list):  # --imbalance 4000,2000,...: the counts
+            values["imbalance"], values["class_counts"] = "counts", values["imbalance"]
         for key, value in RECIPES[self.recipe].items():
             if values[key] is None:
                 values[key] = value
@@ -227,18 +235,18 @@ class TrainConfig:
             values.update({k: v for k, v in PAPER_CHOICES.items() if values[k] == "auto"})
         if values["method"] == "auto":  # chosen once the data is loaded (resolve_auto), checked then
             return TrainConfig(**values)
-        for name in (*RANGES, *LIST_RANGES):
-            values[name] = check_option(name, values[name])
-        from .methods import check_method_options, method_defaults  # the methods know their options
-        defaults = method_defaults(values["method"])  # an unknown method: its one line here
-        for option, (needs, value) in ONLY_WITH.items():
-            given = values["method_options"].get(option, defaults.get(option))
-            if given != defaults.get(option) and values["method_options"].get(needs) != value:
-                raise ValueError(f"{values['method']} option {option!r} is used only with {needs} {value!r} "
-                                 f"(--cost-error-source {value}); give both or neither")
-        values["method_options"] = {k: check_option(k, v, f"{values['method']} option {k!r}")
-                                    for k, v in check_method_options(values["method"],
-                                                                     values["method_options"]).items()}
+        values = check_all(TrainConfig, values)
+        from .methods import check_method_options, method_options_class  # the methods know their options
+        own = declared(method_options_class(values["method"]))  # an unknown method: its one line here
+        for name, (f, opt) in own.items():
+            if opt.only_with is None:
+                continue
+            needs, value = opt.only_with
+            given = values["method_options"].get(name, f.default)
+            if given != f.default and values["method_options"].get(needs) != value:
+                raise ValueError(f"{values['method']} option {name!r} is used only with {needs} {value!r} "
+                                 f"({flag_of(needs, own[needs][1])} {value}); give both or neither")
+        values["method_options"] = check_method_options(values["method"], values["method_options"])
         return TrainConfig(**values)
 
     @classmethod

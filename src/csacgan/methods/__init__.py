@@ -4,10 +4,12 @@ never asks which method it runs.
 
 Every method takes the shared options (``SHARED_OPTIONS``); its own options (for
 CostSensitive-ACGAN the costs' tau, momentum and error source, for BAGAN the autoencoder
-stage) are the other arguments of its constructor, and TrainConfig holds them in
-``method_options``.
+stage) are declared once in its ``Options`` dataclass (type, range, default, help, flag),
+and TrainConfig holds them in ``method_options``.
 """
-import inspect
+from dataclasses import asdict
+
+from ..options import check_all
 
 from .acgan import ACGAN
 from .bagan import BAGAN
@@ -25,20 +27,26 @@ def _method(name: str):
     return METHODS[name]
 
 
+def method_options_class(name: str):
+    """The dataclass declaring method ``name``'s own options."""
+    return _method(name).Options
+
+
 def method_defaults(name: str) -> dict:
     """The options of method ``name`` beyond the shared ones, with their defaults."""
-    params = list(inspect.signature(_method(name).__init__).parameters.values())[2:]  # self, num_classes
-    return {p.name: p.default for p in params if p.name not in SHARED_OPTIONS}
+    return asdict(method_options_class(name)())
 
 
 def check_method_options(name: str, options: dict) -> dict:
-    """``options`` over the method's defaults; an option the method does not take is an error."""
+    """``options`` over the method's defaults, each checked against its declaration; an
+    option the method does not take is an error."""
     defaults = method_defaults(name)
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         takes = ", ".join(defaults) or "none"
         raise ValueError(f"--method {name} takes no option {', '.join(unknown)} (its own options: {takes})")
-    return {**defaults, **options}
+    return check_all(method_options_class(name), {**defaults, **options},
+                     label=lambda k: f"{name} option {k!r}")
 
 
 def build_method(name: str, num_classes: int, method_options: dict | None = None, **shared):
@@ -47,4 +55,5 @@ def build_method(name: str, num_classes: int, method_options: dict | None = None
 
 
 __all__ = ["ACGAN", "ADVERSARIAL_LOSSES", "BAGAN", "CLASS_LOSSES", "CostSensitiveACGAN", "METHODS", "SHARED_OPTIONS",
-           "build_method", "check_method_options", "method_defaults"]
+           "build_method", "check_method_options", "method_defaults",
+           "method_options_class"]

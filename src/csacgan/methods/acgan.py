@@ -15,6 +15,8 @@ stay the same (methods/losses.py). ACGAN's weight is 1; CostSensitive-ACGAN over
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ..distributed import SINGLE
@@ -34,6 +36,11 @@ def split(out: DiscriminatorOutput, n: int) -> tuple[DiscriminatorOutput, Discri
                                else (value[:n], value[n:])):
             part[name] = piece
     return DiscriminatorOutput(**parts[0]), DiscriminatorOutput(**parts[1])
+
+
+@dataclass
+class NoOptions:
+    """ACGAN has no options of its own."""
 
 
 class ACGAN:
@@ -58,6 +65,7 @@ class ACGAN:
     """
 
     name = "acgan"
+    Options = NoOptions  # the method's own options (a dataclass of options.option fields)
     world = SINGLE  # the ranks of a torchrun run; the trainer sets it
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",

@@ -19,28 +19,46 @@ label as an input embedding instead of predicting it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
 from ..nets import discriminator_from_config, set_channels_last
 from ..nets.bagan_nets import ClassConditionalGenerator, class_conditional_latent, encoder_for
+from ..options import option
 from .acgan import ACGAN
 from .autoencoder import autoencoder_key, encode, train_autoencoder
 
 
+SECTION = "BAGAN (--method bagan only)"
+
+
+@dataclass
+class BAGANOptions:
+    """BAGAN's own options: its autoencoder stage."""
+    autoencoder_epochs: int = option(3, SECTION, "epochs of the autoencoder stage (reused from the cache when "
+                                     "already trained for the same data, seed and networks)", kind=int, low=1)
+    autoencoder_lr: float = option(1e-3, SECTION, "the autoencoder stage's Adam learning rate", kind=float, low=0,
+                                   low_in=False, flags=None)
+
+
 class BAGAN(ACGAN):
     name = "bagan"
+    Options = BAGANOptions
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce", fake_class_loss_in_d: bool = True,
                  diffaugment: str | None = None, lecam: float = 0.0, ada_target: float = 0.0,
-                 class_loss: str = "ce", autoencoder_epochs: int = 3, autoencoder_lr: float = 1e-3):
+                 class_loss: str = "ce", **options):
+        """``options``: BAGANOptions's fields."""
+        o = self.options = BAGANOptions(**options)
         if class_loss != "ce":
             raise ValueError(f"--class-loss {class_loss} is an option of the ACGAN family (acgan, cs-acgan); "
                              f"BAGAN's discriminator has its own K+1-class loss")
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target)
-        if autoencoder_epochs < 1:
-            raise ValueError(f"autoencoder_epochs must be >= 1, got {autoencoder_epochs}")
-        self.autoencoder_epochs, self.autoencoder_lr = autoencoder_epochs, autoencoder_lr
+        if o.autoencoder_epochs < 1:
+            raise ValueError(f"autoencoder_epochs must be >= 1, got {o.autoencoder_epochs}")
+        self.autoencoder_epochs, self.autoencoder_lr = o.autoencoder_epochs, o.autoencoder_lr
 
     def build_networks(self, generator_args: dict, discriminator_args: dict):
         return (ClassConditionalGenerator(**generator_args),

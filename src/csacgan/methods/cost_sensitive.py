@@ -19,39 +19,70 @@ batches keeps its previous error), smoothed by ``momentum``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
+from ..options import option
 from .acgan import ACGAN
 from ..fit import fit_small_cnn
 from ..nets.small_cnn import small_cnn
 from .class_costs import ERROR_SOURCES, ClassCosts, classifier_class_errors, fake_class_errors, real_class_errors
 
 COSTS_IN = ("both", "d", "g")
+SECTION = "CostSensitive-ACGAN costs w_c (--method cs-acgan only)"
+
+
+@dataclass
+class CostOptions:
+    """CostSensitive-ACGAN's own options (Algorithm 1's costs), each declared once."""
+    temperature: float = option(1.0, SECTION, "w = softmax(error / tau); the paper uses 1", kind=float, low=0,
+                                low_in=False, flags=("--temperature", "--tau"))
+    momentum: float = option(1.0, SECTION, "w <- (1-m) w + m softmax(error/tau); 1 is the paper's rule",
+                             kind=float, low=0, high=1, low_in=False, flags=("--cost-momentum",))
+    error_source: str = option("real", SECTION, "images on which each class's error is measured after every "
+                               "epoch", choices=ERROR_SOURCES, flags=("--cost-error-source",))
+    costs_in: str = option("both", SECTION, "which class losses the costs weight: D's, G's or both (the paper's)",
+                           choices=COSTS_IN, flags=("--costs-in",))
+    update_every: int = option(0, SECTION, "update the costs online every N steps from the last N steps' batches "
+                               "instead of after every epoch (0: the paper's per-epoch rule)", kind=int, low=0,
+                               flags=("--cost-update-every",), metavar="N")
+    held_out_fraction: float = option(0.1, SECTION, "with --cost-error-source held-out: the stratified fraction "
+                                      "of each class kept out of training to measure it", kind=float, low=0, high=1,
+                                      low_in=False, high_in=False, flags=("--cost-held-out",), metavar="FRACTION",
+                                      only_with=("error_source", "held-out"))
+    classifier_steps: int = option(600, SECTION, "with --cost-error-source classifier: training steps of the "
+                                   "separate small CNN that judges G's images", kind=int, low=1,
+                                   flags=("--cost-classifier-steps",), metavar="N",
+                                   only_with=("error_source", "classifier"))
+    fake_per_class: int = option(500, SECTION, "generated images per class on which the fake error is measured",
+                                 kind=int, low=1, flags=None)
 
 
 class CostSensitiveACGAN(ACGAN):
     name = "cs-acgan"
+    Options = CostOptions
 
     def __init__(self, num_classes: int, adversarial_loss: str = "bce",
                  fake_class_loss_in_d: bool = True, diffaugment: str | None = None, lecam: float = 0.0,
-                 ada_target: float = 0.0, class_loss: str = "ce", temperature: float = 1.0, momentum: float = 1.0, error_source: str = "real",
-                 fake_per_class: int = 500, costs_in: str = "both", update_every: int = 0,
-                 held_out_fraction: float = 0.1, classifier_steps: int = 600):
+                 ada_target: float = 0.0, class_loss: str = "ce", **options):
+        """``options``: CostOptions's fields (tau, momentum, error source, ...)."""
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target,
                          class_loss)
-        if error_source not in ERROR_SOURCES:
-            raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {error_source!r}")
-        if costs_in not in COSTS_IN:
-            raise ValueError(f"costs_in must be one of {COSTS_IN}, got {costs_in!r}")
-        if update_every < 0:
-            raise ValueError(f"update_every must be >= 0, got {update_every}")
-        self.class_costs = ClassCosts(num_classes, temperature, momentum)
-        self.error_source, self.fake_per_class = error_source, fake_per_class
-        self.costs_in, self.update_every = costs_in, update_every
-        self._held_out = held_out_fraction
-        if error_source in ("held-out", "classifier") and update_every:
-            raise ValueError(f"the {error_source} error is measured after each epoch; it has no online update")
-        self.classifier_steps, self.classifier = classifier_steps, None
+        o = self.options = CostOptions(**options)
+        if o.error_source not in ERROR_SOURCES:
+            raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {o.error_source!r}")
+        if o.costs_in not in COSTS_IN:
+            raise ValueError(f"costs_in must be one of {COSTS_IN}, got {o.costs_in!r}")
+        if o.update_every < 0:
+            raise ValueError(f"update_every must be >= 0, got {o.update_every}")
+        self.class_costs = ClassCosts(num_classes, o.temperature, o.momentum)
+        self.error_source, self.fake_per_class = o.error_source, o.fake_per_class
+        self.costs_in, self.update_every = o.costs_in, o.update_every
+        self._held_out = o.held_out_fraction
+        if o.error_source in ("held-out", "classifier") and o.update_every:
+            raise ValueError(f"the {o.error_source} error is measured after each epoch; it has no online update")
+        self.classifier_steps, self.classifier = o.classifier_steps, None
         self.online = {"wrong": torch.zeros(num_classes), "total": torch.zeros(num_classes),
                        "errors": torch.zeros(num_classes), "steps": 0}
 
