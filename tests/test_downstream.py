@@ -61,6 +61,29 @@ def test_the_report_quotes_deepsmotes_mnist_table_for_mnist_only(tmp_path):
         assert ("DeepSMOTE's published MNIST ACSA" in text) == quoted, dataset
 
 
+def test_the_report_lists_recipes_and_pairs_them_with_the_loss_alone_and_the_best_loss(tmp_path):
+    from csacgan.experiments.downstream_report import METRICS, alone, sampler_order, write_report
+    rows = {"none": [0.90, 0.91, 0.92], "none+drw": [0.93, 0.94, 0.95], "class-weight": [0.92, 0.92, 0.93],
+            "bagan+drw": [0.94, 0.95, 0.95], "bagan+drw@crt": [0.92, 0.93, 0.94], "smote": [0.9, 0.9, 0.9]}
+    assert sampler_order(reversed(list(rows))) == ["none", "class-weight", "smote", "none+drw", "bagan+drw@crt",
+                                                   "bagan+drw"]
+    assert alone("bagan+drw@crt") == "none+drw" and alone("bagan+class-weight") == "class-weight"
+    assert alone("bagan") is None and alone("none+drw") is None
+    state = {"settings": {"protocol": "deepsmote", "dataset": "mnist", "classifier": "small-cnn",
+                          "patience": 4, "check_every": 250, "max_steps": 4000, "gan_epochs": 30},
+             "levels": {"deepsmote": {"train_counts": [9, 1], "validation_counts": [1, 0]}},
+             "cells": {f"deepsmote/{s}/{k}": {"level": "deepsmote", "sampler": s, "seed": k,
+                                              **{m: v for m in METRICS}}
+                       for s, values in rows.items() for k, v in enumerate(values)}}
+    write_report(state, tmp_path / "report.md")
+    text = (tmp_path / "report.md").read_text()
+    assert "| none+drw | 94.00 +- 1.00 |" in text and "| bagan+drw@crt |" in text
+    assert "the best loss-only row (`none+drw`)" in text
+    # bagan+drw - none+drw: +0.01, +0.01, 0.00 on the three seeds
+    assert "- bagan+drw: against none+drw +0.67 +- 0.58 (2/3" in text
+    assert "- bagan+drw@crt: against none+drw -1.00 +- 0.00 (0/3" in text
+
+
 @pytest.mark.slow
 def test_quick_downstream_writes_every_cell(tmp_path, mnist_path, capsys):
     from csacgan.cli import main

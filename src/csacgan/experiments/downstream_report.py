@@ -36,6 +36,37 @@ def paired(state: dict, level: str, sampler: str, baseline: str, metric: str = "
     return paired_difference([a for a, _ in pairs], [b for _, b in pairs])
 
 
+def sampler_order(names) -> list[str]:
+    """The plain samplers in SAMPLERS' order, then the recipes (SAMPLER+LOSS@OPTIONS) in
+    their sampler's order, the losses alone (none+LOSS) first, each group as given."""
+    from ..sampler import SAMPLERS
+    base, names = list(SAMPLERS), list(dict.fromkeys(names))
+    plain = [n for n in base if n in names]
+    sampler = lambda n: n.split("@")[0].partition("+")[0]  # noqa: E731
+    recipes = sorted((n for n in names if n not in plain),
+                     key=lambda n: (base.index(sampler(n)) if sampler(n) in base else len(base), names.index(n)))
+    return plain + recipes
+
+
+def loss_only(name: str) -> bool:
+    """A row that changes only the classifier's loss: none, class-weight, none+LOSS."""
+    return name in ("none", "class-weight") or (name.startswith("none+") and "@" not in name)
+
+
+def alone(name: str) -> str | None:
+    """The loss-only row a recipe with generated images stands on: bagan+drw@crt -> none+drw."""
+    sampler, _, loss = name.split("@")[0].partition("+")
+    if sampler in ("none", "class-weight") or not loss:
+        return None
+    return "class-weight" if loss == "class-weight" else "none" if loss == "ce" else f"none+{loss}"
+
+
+def best_loss_only(table: dict) -> str | None:
+    """The loss-only row with the highest mean ACSA at one level."""
+    rows = [n for n in table if loss_only(n)]
+    return max(rows, key=lambda n: table[n]["acsa"][0]) if rows else None
+
+
 def summary(state: dict) -> dict:
     """{level: {sampler: {metric: (mean, std, n)}}} over seeds."""
     table: dict = {}
@@ -57,8 +88,7 @@ def write_report(state: dict, path: Path) -> None:
              f"random shifts of up to 2 pixels); GANs trained {s['gan_epochs']} epochs on split seed {SPLIT_SEED}. "
              f"Mean +- std over seeds; the paired difference in ACSA against `none` (no oversampling) "
              f"on the same seeds, with wins out of n and a paired t-test p.", ""]
-    from ..sampler import SAMPLERS
-    order = list(SAMPLERS)  # every sampler with cells, from every invocation on this folder
+    order = sampler_order(c["sampler"] for c in state["cells"].values())  # every invocation's
     for level in [x for x in state["levels"] if x in table]:
         info = state["levels"].get(level, {})
         lines += [f"## {level}", "", f"Training counts per class: {info.get('train_counts')}; validation "
@@ -82,11 +112,32 @@ def write_report(state: dict, path: Path) -> None:
                 p = "" if d["p"] is None else f", p {d['p']:.3f}"
                 lines.append(f"- {a} - {b}: {100 * d['mean']:+.2f} +- {100 * d['std']:.2f} points, "
                              f"{d['wins']}/{d['n']}{p}")
+        lines += on_top_lines(state, level, table[level], order)
         lines.append("")
     if s["protocol"] == "deepsmote" and s["dataset"] == "mnist":  # their other tables are not quoted
         lines += ["DeepSMOTE's published MNIST ACSA (ResNet-18, their protocol), as commonly transcribed: "
                   + ", ".join(f"{k} {v:.2f}" for k, v in DEEPSMOTE_PUBLISHED_ACSA.items()) + ".", ""]
     path.write_text("\n".join(lines))
+
+
+def on_top_lines(state: dict, level: str, table: dict, order: list[str]) -> list[str]:
+    """Generated images used with a loss, against that loss alone and against the best
+    loss-only row: the question whether generating is worth it once the loss is strong."""
+    best = best_loss_only(table)
+    lines = []
+    for name in [n for n in order if n in table and alone(n)]:
+        parts = []
+        for baseline in dict.fromkeys(b for b in (alone(name), best) if b in table):
+            d = paired(state, level, name, baseline)
+            if d:
+                p = "" if d["p"] is None else f", p {d['p']:.3f}"
+                parts.append(f"against {baseline} {100 * d['mean']:+.2f} +- {100 * d['std']:.2f} ({d['wins']}/{d['n']}{p})")
+        if parts:
+            lines.append(f"- {name}: " + "; ".join(parts))
+    if lines:
+        lines = ["", f"Generated images with a loss, against the loss alone and the best loss-only row "
+                 f"(`{best}`), paired ACSA points (mean +- std, wins / n, p):", ""] + lines
+    return lines
 
 
 def write_figures(state: dict, out: Path) -> list[Path]:
@@ -96,7 +147,6 @@ def write_figures(state: dict, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..sampler import SAMPLERS
     paths = []
     for level, info in state["levels"].items():
         cells = [c for c in state["cells"].values() if c["level"] == level]
@@ -105,7 +155,7 @@ def write_figures(state: dict, out: Path) -> list[Path]:
         counts = info["train_counts"]
         order = sorted(range(len(counts)), key=lambda c: -counts[c])
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        for i, name in enumerate(n for n in SAMPLERS if any(c["sampler"] == n for c in cells)):
+        for i, name in enumerate(sampler_order(c["sampler"] for c in cells)):
             recall = np.mean([c["recall"] for c in cells if c["sampler"] == name], axis=0)
             ax.plot(range(len(order)), recall[order], marker="o", ms=4, color=f"C{i}", label=name,
                     ls="--" if name in ("none", "class-weight", "random") else "-")
@@ -132,10 +182,9 @@ def write_gain_figure(state: dict, path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..sampler import SAMPLERS
     cells = state["cells"].values()
     levels = [lv for lv in state["levels"] if any(c["level"] == lv and c["sampler"] == "none" for c in cells)]
-    names = [n for n in SAMPLERS if n != "none" and any(c["sampler"] == n and c["level"] in levels for c in cells)]
+    names = [n for n in sampler_order(c["sampler"] for c in cells if c["level"] in levels) if n != "none"]
     if not names:
         return None
     fig, ax = plt.subplots(figsize=(1.1 * len(names) + 2, 4))
