@@ -18,10 +18,10 @@ for study in colour mnist; do
   STUDY=$study timeout "$LIMIT" bash experiments/architecture_study.sh "$OUT/$study" > "$OUT/$study.log" 2>&1 &
 done
 wait
-python3 -m csacgan.experiments.architecture_study "$OUT/colour" --prefix cf --rare Bag --baseline t2-ce \
+python3 -m csacgan.experiments.architecture_study "$OUT/colour" --study colour \
   --archive "$OUT/colour-runs.json" > "$OUT/architecture-colour.md" 2>&1
-python3 -m csacgan.experiments.architecture_study "$OUT/mnist" --prefix mn --rare 0 --baseline t2-ce \
-  --n-per-class 1000 --archive "$OUT/mnist-runs.json" > "$OUT/architecture-mnist.md" 2>&1
+python3 -m csacgan.experiments.architecture_study "$OUT/mnist" --study mnist \
+  --archive "$OUT/mnist-runs.json" > "$OUT/architecture-mnist.md" 2>&1
 for study in colour mnist; do
   (cd "$OUT/$study" && tar czf "../architecture-$study.tgz" */metrics.json */log.jsonl */config.json \
     */samples/final.png 2>/dev/null)

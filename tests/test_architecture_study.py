@@ -37,3 +37,30 @@ def test_the_table_pairs_seeds_and_shows_the_real_reference(tmp_path):
     assert text.startswith("intro\n") and text.endswith("after\n") and "STALE" not in text and "unfinished" not in text
     archive = json.loads((tmp_path / "runs.json").read_text())
     assert archive["better"]["1"]["values"]["recall"] == 0.6 and archive["base"]["0"]["epoch_seconds"] == 31.0
+
+
+def test_the_study_runner_plans_seed_major_trains_what_is_missing_and_resumes(tmp_path, synthetic_path):
+    from csacgan.experiments.study import Study
+    tiny = dict(data_dir=str(synthetic_path), g_channels=[16, 8, 8, 8, 4], d_channels=[8, 8, 16, 16], batch_size=16,
+                device="cpu", imbalance_ratio=20.0)
+    s = Study("t", {"a": dict(method="acgan", max_steps=2), "b": dict(method="cs-acgan", max_steps=2)}, tiny,
+              seeds=(0, 1))
+    assert [(r, k) for r, k, _ in s.plan(tmp_path)] == [("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+    cfg = s.config(tmp_path, "b", 1)
+    assert cfg.method == "cs-acgan" and cfg.seed == 1 and cfg.out == str(tmp_path / "t-b-s1") and not cfg.progress
+    try:
+        s.plan(tmp_path, rows=["c"])
+        raise AssertionError("an unknown row was planned")
+    except ValueError as exc:
+        assert "unknown rows c" in str(exc)
+    assert [p.name for p in s.train(tmp_path, seeds=[0], log=lambda line: None)] == ["t-a-s0", "t-b-s0"]
+    assert set(s.found(tmp_path)) == {"a", "b"} and s.train(tmp_path, seeds=[0], log=lambda line: None) == []
+    from dataclasses import replace
+
+    from csacgan.checkpoint import load_checkpoint
+    from csacgan.train import train
+    train(replace(s.config(tmp_path, "a", 1), max_steps=1))  # stopped after one step of the study's two
+    (tmp_path / "t-a-s1" / "samples" / "final.png").unlink()
+    lines = []
+    assert [p.name for p in s.train(tmp_path, rows=["a"], seeds=[1], log=lines.append)] == ["t-a-s1"]
+    assert lines == ["resume t-a-s1"] and load_checkpoint(tmp_path / "t-a-s1")["global_step"] == 2
