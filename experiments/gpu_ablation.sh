@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Both ablations of experiments/ablation.py on a lent GPU, in one command on a GPU machine:
+# Both ablations of experiments/ablation.py in one command on a GPU machine:
 # the costs study (rho 190, 20 epochs, the convergence study's plateau; paper recipe) and
 # the levers study (rho 190, 8 epochs, the main job's default), 3 paired seeds each,
 # seed-major, so a cut-short call still brings back the one-seed screen of every row.

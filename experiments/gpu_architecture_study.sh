@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What is left of the architecture study (experiments/architecture_study.sh) on a lent GPU,
-# in one command on a GPU machine: both studies (colour Fashion-MNIST and MNIST rho 190),
+# What is left of the architecture study (experiments/architecture_study.sh) on a GPU machine,
+# in one command: both studies (colour Fashion-MNIST and MNIST rho 190),
 # every row and seed, both at once (two lanes each, four runs on the GPU), for at most
 # LIMIT seconds; then each run is scored and both tables are written to $OUT, and every
 # run's metrics.json, log.jsonl, config.json and final sample grid come back in

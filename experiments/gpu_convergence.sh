@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The convergence study (experiments/convergence.py) on a lent GPU, in one call of the
-# GPU machine: a fresh machine holds no earlier run folders, so it trains from scratch
+# The convergence study (experiments/convergence.py) in one command on a GPU machine:
+# a fresh machine holds no earlier run folders, so it trains from scratch
 # into gpu-runs/ for at most LIMIT seconds, one run at a time (the GPU is shared by every
 # process on it), then writes figures, curves.json and every run's convergence.json and
-# log.jsonl under $OUT. The device machine has no network and ../shared does not travel:
+# log.jsonl under $OUT. A GPU machine may have no network and no copy of ../shared:
 # first, here, `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`,
 # then, on the GPU machine (with .mnist copied beside the checkout), run
 #   bash experiments/gpu_convergence.sh [LIMIT]

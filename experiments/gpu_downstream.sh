@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# csacgan downstream with ResNet-18 (DeepSMOTE's classifier) on a lent GPU, in one call of
-# a GPU machine: a fresh machine holds no GANs, so the study trains them there (GPU
+# csacgan downstream with ResNet-18 (DeepSMOTE's classifier) in one command on a GPU machine:
+# a fresh machine holds no GANs, so the study trains them there (GPU
 # minutes) and then every cell, for at most LIMIT seconds, DeepSMOTE's protocol first,
 # then the paper protocol at rho 190; downstream.json and report.md of each come back
 # under $OUT (a killed study keeps the cells it finished). First, here,
-# `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then call the
+# `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then run on the
 # GPU machine (with .mnist copied beside the checkout):
 #   bash experiments/gpu_downstream.sh [LIMIT]
 set -uo pipefail

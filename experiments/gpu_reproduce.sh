@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The converged reproduce profile on a lent GPU, in one command on a GPU machine: a fresh
+# The converged reproduce profile in one command on a GPU machine: a fresh
 # machine holds no run folders, so the grid trains from scratch into gpu-runs/ for at most
 # LIMIT seconds, in the order a reader needs it: seed 0 of both readings of the paper's
 # imbalance (ratio: rho 20/40/190; drop: 60/80/95% of the zeros removed; the drop grid
 # copies the ratio grid's rho-20 runs, its 95% cells), then seeds 1-2 of the hardest level's
 # ACGAN and CostSensitive-ACGAN. Every grid's
 # report.md, grid.json and its runs' metrics.json and log.jsonl come back under $OUT; a
-# run the time limit cut keeps its checkpoint on the device machine only. First, here,
+# run the time limit cut keeps its checkpoint on the GPU machine only. First, here,
 # `cp -r ../shared/data/mnist .mnist && echo /.mnist/ >> .git/info/exclude`, then call
 # on the GPU machine (with .mnist copied beside the checkout):
 #   bash experiments/gpu_reproduce.sh [LIMIT] [PROFILE]

@@ -1,4 +1,4 @@
-# Sourced by the experiments/gpu_*.sh scripts on the device machine: the output folder,
+# Sourced by the experiments/gpu_*.sh scripts on the GPU machine: the output folder,
 # the project installed, the GPU's name, and the MNIST copy carried as .mnist.
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
