@@ -152,7 +152,7 @@ def test_generated_images_filtered_down_weighted_two_stage_and_doubled(tmp_path)
     _users_npz(tmp_path / "mine.npz")
     out = tmp_path / "study"
     recipes = ["random+logit-adjusted@filter=0.5", "random@weight=0.25", "random+balanced-softmax@crt",
-               "random@amount=2x"]
+               "random@amount=2x", "random+logit-adjusted@amount=0.5"]
     main(["downstream", "--quick", "--protocol", "given", "--dataset", "npz", "--data-dir", str(tmp_path / "mine.npz"),
           "--samplers", ",".join(recipes), "--seeds", "1", "--out", str(out), "--no-progress"])
     cells = json.loads((out / "downstream.json").read_text())["cells"]
@@ -161,9 +161,10 @@ def test_generated_images_filtered_down_weighted_two_stage_and_doubled(tmp_path)
     assert cells["given/random@weight=0.25/0"]["options"] == {"weight": 0.25}
     assert cells["given/random+balanced-softmax@crt/0"]["acsa"] > 0.5
     assert cells["given/random@amount=2x/0"]["added"] == [108 - 11, 108 - 54, 108 - 54]
+    assert cells["given/random+logit-adjusted@amount=0.5/0"]["added"] == [22, 0, 0]  # half of the gap 54 - 11
     from csacgan.experiments.downstream import Settings
     for bad, match in (("random@filter=2", "must lie in"), ("random@fliter=0.5", "unknown recipe option"),
-                       ("random+ldam-drw@crt", "cosine")):
+                       ("random+ldam-drw@crt", "cosine"), ("random@amount=1.5", "a fraction in")):
         with pytest.raises(ValueError, match=match):
             Settings(out=str(tmp_path), samplers=[bad]).resolved()
 

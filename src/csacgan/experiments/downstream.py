@@ -56,11 +56,14 @@ def recipe_parts(name: str) -> tuple[str, str]:
 # How a recipe uses its generated images (after "@", comma-separated), as recent work does:
 #   filter=T   keep a generated image only if a small CNN trained on the real imbalanced set
 #              (class-weighted) gives its class probability >= T (the dropped are counted);
-#   weight=L   each generated image weighs L in the loss (real images 1);
+#   weight=L   each generated image weighs L in the loss (real images 1), and in the class
+#              counts a long-tail loss adjusts for;
 #   crt        two-stage (cRT, Kang et al. 2020): train on real + generated, then re-train the
 #              classifier's last layer on class-balanced real images, the features fixed;
 #   amount=2x  generate until every class holds twice the largest class's count (default:
-#              up to the largest, balance).
+#              up to the largest, balance); amount=F (a fraction in (0, 1)) fills that part of
+#              each class's gap to the largest, leaving the rest to a long-tail loss (on a
+#              balanced set logit adjustment and DRW's weights are uniform: plain cross-entropy).
 RECIPE_OPTIONS = {"filter": float, "weight": float, "crt": bool, "amount": str}
 
 
@@ -80,9 +83,14 @@ def recipe_options(name: str) -> dict:
             if not 0 <= options[key] <= 1:
                 raise ValueError(f"{name}: {key} must lie in [0, 1], got {value}")
         else:
-            if value not in ("balance", "2x"):
-                raise ValueError(f"{name}: amount is balance or 2x, got {value!r}")
-            options[key] = value
+            fraction = None
+            try:
+                fraction = float(value)
+            except ValueError:
+                pass
+            if value not in ("balance", "2x") and not (fraction is not None and 0 < fraction < 1):
+                raise ValueError(f"{name}: amount is balance, 2x or a fraction in (0, 1), got {value!r}")
+            options[key] = value if fraction is None else fraction
     return options
 VALIDATION = 0.1
 # The GANs' budget per protocol, in epochs of the imbalanced set (64 images a step):
@@ -270,8 +278,12 @@ def run_cell(job: dict) -> dict:
     X, y = job["train_images"], job["train_labels"]
     options = recipe_options(name)
     sampler = make_sampler(name, seed, job["prepared"])
-    if options.get("amount") == "2x":
-        sampler.set_params(sampling_strategy={c: 2 * int(np.bincount(y).max()) for c in np.unique(y)})
+    counts, amount = np.bincount(y), options.get("amount")
+    if amount == "2x":
+        sampler.set_params(sampling_strategy={c: 2 * int(counts.max()) for c in np.unique(y)})
+    elif isinstance(amount, float):  # part of each class's gap to the largest
+        sampler.set_params(sampling_strategy={c: int(counts[c] + round(amount * (counts.max() - counts[c])))
+                                              for c in np.unique(y)})
     X_res, y_res = sampler.fit_resample(X, y)
     weights = sampler.class_weight(y)
     dropped = None
@@ -279,13 +291,14 @@ def run_cell(job: dict) -> dict:
         keep = confident(X, y, X_res[len(y):], y_res[len(y):], K, options["filter"], seed)
         dropped = np.bincount(y_res[len(y):][~keep], minlength=K).tolist()
         X_res, y_res = np.concatenate([X_res[:len(y)], X_res[len(y):][keep]]), np.concatenate([y, y_res[len(y):][keep]])
-    # the loss sees the class counts of the set it trains on, generated images included
-    loss = (classifier_loss(loss_name, np.bincount(y_res, minlength=K), job["max_steps"])
-            if "+" in name or "weight" in options else None)
     sample_weights = None
     if "weight" in options:
         sample_weights = torch.ones(len(y_res))
         sample_weights[len(y):] = options["weight"]
+    # the loss sees the class counts of the set it trains on, generated images included
+    # (each counted at its weight)
+    seen = np.bincount(y_res, weights=None if sample_weights is None else sample_weights.numpy(), minlength=K)
+    loss = classifier_loss(loss_name, seen, job["max_steps"]) if "+" in name or "weight" in options else None
     resampled = time.perf_counter() - started
     torch.manual_seed(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
