@@ -18,5 +18,5 @@ for protocol in ratio drop; do
 done
 # the claims of both readings in one table, on the page that gives the verdicts
 grids=(); for protocol in ratio drop; do [ -f "$RUNS/converged-$protocol/grid.json" ] && grids+=("$RUNS/converged-$protocol"); done
-[ ${#grids[@]} -gt 0 ] && python experiments/paper_claims.py "${grids[@]}" --page docs/results/paper.md > /dev/null
+[ ${#grids[@]} -gt 0 ] && python -m csacgan.experiments.paper_claims "${grids[@]}" --page docs/results/paper.md > /dev/null
 echo "docs/results/paper.md: claims table rewritten"

@@ -29,16 +29,6 @@ GLYPHS = ["01110100011001110101110011000101110", "001000110000100001000010000100
           "01110100011000101110100011000101110", "01110100011000101111000010001001100"]
 
 
-def load_experiment(name: str):
-    """experiments/NAME.py as a module (the scripts are not a package)."""
-    import importlib.util
-    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def synthetic_digits(per_class: int, seed: int) -> tuple:
     """uint8 (N, 28, 28) images and labels: each class's glyph scaled 3x, shifted by up to
     3 pixels, at a random intensity, over noise. Seeded; classes are easy to tell apart."""

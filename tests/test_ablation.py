@@ -1,14 +1,14 @@
-"""experiments/ablation.py's table, paired differences and figure, on run folders made here."""
+"""csacgan.experiments.ablation's table, paired differences and figure, on run folders made here."""
 import json
 from pathlib import Path
 
 import pytest
-from conftest import load_experiment
 
 
 @pytest.fixture(scope="module")
 def ablation():
-    return load_experiment("ablation")
+    from csacgan.experiments import ablation
+    return ablation
 
 
 def _metrics(acc0: float, fid0: float) -> dict:

@@ -1,12 +1,12 @@
-"""experiments/augmentation_seeds.py's table and paired differences, on run folders made here."""
+"""csacgan.experiments.augmentation_seeds's table and paired differences, on run folders made here."""
 import json
 from pathlib import Path
 
-from conftest import load_experiment
 
 
 def _load():
-    return load_experiment("augmentation_seeds")
+    from csacgan.experiments import augmentation_seeds
+    return augmentation_seeds
 
 
 def _run(path: Path, generated: float, oversampled: float) -> Path:

@@ -1,8 +1,5 @@
-"""The convergence study's script: what it says it will do for a run."""
-from conftest import load_experiment
-
-
-convergence = load_experiment("convergence")
+"""The convergence study: what it says it will do for a run."""
+from csacgan.experiments import convergence
 
 
 def test_next_step_names_scoring_of_copied_epochs():

@@ -261,8 +261,7 @@ def test_claims_are_paired_by_seed_and_judged_by_the_stated_rules():
 
 
 def test_paper_claims_gathers_both_readings_and_keeps_claim_3_to_the_hardest_level(tmp_path):
-    from conftest import load_experiment
-    paper_claims = load_experiment("paper_claims")
+    from csacgan.experiments import paper_claims
     grids = []
     for protocol in ("ratio", "drop"):
         folder = tmp_path / protocol

@@ -67,7 +67,7 @@ PROFILES = {
                      metrics=GRID_METRICS,
                      metric_options={"cas": {"steps": 400}, "augmentation_gain": {"seeds": 1, "steps": 300}}),
     # The paper's grid at a budget that converges: as "paper" but 20 epochs per run. The
-    # convergence study (experiments/convergence.py, docs/results/convergence.md) finds
+    # convergence study (src/csacgan/experiments/convergence.py, docs/results/convergence.md) finds
     # both rho-190 runs of the paper's recipe at their plateau (window medians of FID-all
     # and mean '0' accuracy) at epoch 20, and '0' accuracy at rho 20 at 0.99-1.00 from
     # epoch 11 on. BAGAN's autoencoder gets 2 epochs (its GAN starts from it).

@@ -4,8 +4,8 @@ run folders: each claim's paired comparison of CostSensitive-ACGAN with ACGAN or
 1 and 2 (more varied, as recognisable) at every level; claim 3 (better than ACGAN under
 strong imbalance) at each reading's hardest level, where its paired seeds are.
 
-    python experiments/paper_claims.py ~/csacgan-runs/converged-ratio ~/csacgan-runs/converged-drop
-    python experiments/paper_claims.py GRID... --page docs/results/paper.md   # between <!-- claims --> markers
+    python -m csacgan.experiments.paper_claims ~/csacgan-runs/converged-ratio ~/csacgan-runs/converged-drop
+    python -m csacgan.experiments.paper_claims GRID... --page docs/results/paper.md   # between <!-- claims --> markers
 """
 from __future__ import annotations
 

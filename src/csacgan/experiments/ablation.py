@@ -23,11 +23,11 @@ weights (``csacgan evaluate --weights raw``), unless its folder holds a run of i
 for every row, ACGAN's included, so the costs can be compared with ACGAN under each; a run
 folder trained with other settings is refused, not resumed.
 
-    python experiments/ablation.py --study levers --seeds 1                      # screen
-    python experiments/ablation.py --study levers --seeds 3 --rows base ema combined
-    python experiments/ablation.py --study levers --report docs/results/levers.md \
+    python -m csacgan.experiments.ablation --study levers --seeds 1                      # screen
+    python -m csacgan.experiments.ablation --study levers --seeds 3 --rows base ema combined
+    python -m csacgan.experiments.ablation --study levers --report docs/results/levers.md \
         --archive docs/results/levers/runs.json   # the runs' records: the table outlives their folders
-    python experiments/ablation.py --study costs --rho 20 --sampling class-balanced --seeds 1
+    python -m csacgan.experiments.ablation --study costs --rho 20 --sampling class-balanced --seeds 1
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ set) balanced accuracy and minority recall with generated images beside random
 oversampling's, and each setting's paired difference from the first setting's, seed by
 seed. Only run folders are read.
 
-    python experiments/augmentation_seeds.py default=RUN_S0,RUN_S1,RUN_S2 ms0.5=RUN_S0,RUN_S1,RUN_S2
+    python -m csacgan.experiments.augmentation_seeds default=RUN_S0,RUN_S1,RUN_S2 ms0.5=RUN_S0,RUN_S1,RUN_S2
 """
 import argparse
 import json

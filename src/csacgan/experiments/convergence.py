@@ -18,9 +18,9 @@ the next, so the best of a window keeps falling with the noise alone.
 
 Everything resumes: run the same command again and it continues where it stopped.
 
-    python experiments/convergence.py --out ~/csacgan-runs/convergence          # train + score
-    python experiments/convergence.py --out ~/csacgan-runs/convergence --reuse ~/csacgan-runs/converged-ratio
-    python experiments/convergence.py --out ~/csacgan-runs/convergence --report docs/results/convergence
+    python -m csacgan.experiments.convergence --out ~/csacgan-runs/convergence          # train + score
+    python -m csacgan.experiments.convergence --out ~/csacgan-runs/convergence --reuse ~/csacgan-runs/converged-ratio
+    python -m csacgan.experiments.convergence --out ~/csacgan-runs/convergence --report docs/results/convergence
 """
 from __future__ import annotations
 
