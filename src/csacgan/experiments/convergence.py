@@ -167,19 +167,17 @@ def reuse(out: Path, sources: list[Path], max_epochs: int, data_dir: str | None,
 
 
 def run_study(out: Path, max_epochs: int, jobs: int, data_dir: str | None, only=None) -> None:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
 
     from csacgan.checkpoint import snapshot_paths
-    from csacgan.experiments.grid import _worker_threads
+    from csacgan.experiments.grid import process_pool
     from csacgan.data import load_dataset
     from csacgan.metrics.evaluator import load_or_train_evaluator
     names = [n for n in RUNS if not only or n in only]
     state = status(out, max_epochs)
     # Once, here, rather than in both workers at once (cached for later runs).
     load_or_train_evaluator(load_dataset("mnist", data_dir), 0, 2, None, True)
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_threads, initargs=(1,))
+    pool, _ = process_pool(jobs, threads=1)
     in_flight = {}
 
     def submit_next() -> bool:
