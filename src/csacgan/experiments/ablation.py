@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 from csacgan.experiments import measures
+from csacgan.experiments.study import Study
 from csacgan.run_folder import RunFolder
 
 CS = "cs-acgan"
@@ -97,6 +98,16 @@ REAL = {"fid_0": _read("FID", real=True), "fid_all": _read("FID-all", real=True)
         "coverage_0": _read("coverage", real=True)}
 
 
+def study(rows: dict, recipe: str, rho: float, epochs: int, data_dir: str | None, max_steps: int | None = None,
+          n_per_class: int = N_PER_CLASS, setting: dict | None = None) -> Study:
+    """The ablation at one rho as a configuration of the study runner: every row is
+    (method, options) on the recipe; ``setting``: options every row shares (``sampling``,
+    ``fake_labels``), on top of the recipe's."""
+    return Study(f"r{rho:g}", {row: {"method": method, **options} for row, (method, options) in rows.items()},
+                 dict(recipe=recipe, imbalance_ratio=rho, epochs=epochs, max_steps=max_steps, data_dir=data_dir,
+                      **(setting or {})), rare="0", metrics=METRICS, n_per_class=n_per_class)
+
+
 def run_name(rho: float, row: str, seed: int) -> str:
     return f"r{rho:g}-{row}-s{seed}"
 
@@ -138,25 +149,10 @@ def _own_run(run_dir: Path) -> bool:
 def work(out: str, rows: dict, recipe: str, rho: float, row: str, seed: int, epochs: int,
          data_dir: str | None, max_steps: int | None = None, n_per_class: int = N_PER_CLASS,
          setting: dict | None = None, raw_to: str | None = None) -> str:
-    """Train (or resume) one run, then evaluate it; returns its folder. ``setting``: options
-    every row of the study shares (``sampling``, ``fake_labels``), on top of the recipe's.
-    ``raw_to``: a row of raw_sources whose run of this seed is this one's raw weights."""
-    from csacgan.checkpoint import load_checkpoint
-    from csacgan.config import TrainConfig
+    """Train (or resume) one run (the study runner's rules), then evaluate it; returns its
+    folder. ``raw_to``: a row of raw_sources whose run of this seed is this one's raw weights."""
     from csacgan.evaluate import evaluate
-    from csacgan.experiments.grid import check_same_run
-    from csacgan.train import resume, train
-    run_dir = Path(out) / run_name(rho, row, seed)
-    method, options = rows[row]
-    cfg = TrainConfig(out=str(run_dir), method=method, recipe=recipe, imbalance_ratio=rho, seed=seed, epochs=epochs,
-                      max_steps=max_steps, data_dir=data_dir, progress=False, **options, **(setting or {}))
-    if _own_run(run_dir):
-        ckpt = load_checkpoint(run_dir)
-        check_same_run(run_dir, cfg, ckpt["config"])  # a folder of another study or setting is refused
-        if ckpt["epoch"] < epochs and (max_steps is None or ckpt["global_step"] < max_steps):
-            resume(run_dir, epochs=epochs, max_steps=max_steps, progress=False)
-    else:
-        train(cfg)
+    run_dir = study(rows, recipe, rho, epochs, data_dir, max_steps, n_per_class, setting).train_one(Path(out), row, seed)
     if not _done(run_dir, epochs, max_steps):  # also when metrics.json scored an earlier epoch
         evaluate(run_dir, METRICS, n_per_class=n_per_class, data_dir=data_dir, progress=False)
     target = Path(out) / run_name(rho, raw_to, seed) if raw_to else None

@@ -60,22 +60,30 @@ class Study:
         return TrainConfig(**{"progress": False, **self.base, **self.rows[row], "seed": seed,
                               "out": str(self.run_dir(out, row, seed))})
 
-    def train(self, out: Path, rows=None, seeds=None, log=print) -> list[Path]:
-        """Train every planned run that is not finished; a stopped one is resumed to the
-        study's length."""
+    def train_one(self, out: Path, row: str, seed: int) -> Path:
+        """Train one run, or resume it to the study's length if it is shorter; a folder
+        trained with other options than the study plans is refused."""
+        from ..checkpoint import CHECKPOINT, load_checkpoint
         from ..train import resume, train
+        from .grid import check_same_run
+        cfg, run = self.config(out, row, seed), self.run_dir(out, row, seed)
+        if (run / CHECKPOINT).is_file():
+            ckpt = load_checkpoint(run)
+            check_same_run(run, cfg, ckpt["config"])
+            if ckpt["epoch"] < cfg.epochs and (cfg.max_steps is None or ckpt["global_step"] < cfg.max_steps):
+                resume(run, epochs=cfg.epochs, max_steps=cfg.max_steps, progress=False)
+        else:
+            train(cfg)
+        return run
+
+    def train(self, out: Path, rows=None, seeds=None, log=print) -> list[Path]:
+        """Train every planned run that is not finished; a stopped one is resumed."""
         done = []
         for row, seed, run in self.plan(out, rows, seeds):
-            folder = RunFolder(run)
-            if folder.finished:
+            if RunFolder(run).finished:
                 continue
             log(f"{'resume' if (run / 'checkpoint.pt').is_file() else 'train'} {run.name}")
-            cfg = self.config(out, row, seed)
-            if (run / "checkpoint.pt").is_file():
-                resume(run, epochs=cfg.epochs, max_steps=cfg.max_steps, progress=False)
-            else:
-                train(cfg)
-            done.append(run)
+            done.append(self.train_one(out, row, seed))
         return done
 
     # -- score and collect ------------------------------------------------------------
