@@ -204,3 +204,19 @@ def test_a_page_without_the_markers_is_refused_and_left_alone(ablation, tmp_path
     with pytest.raises(SystemExit, match="does not exist"):  # a mistyped PAGE is not a print-only report
         ablation.report(tmp_path / "runs", {"base": ("acgan", {})}, [190.0], tmp_path / "pgae.md")
     assert not (tmp_path / "pgae.md").exists()
+
+
+def test_details_take_every_seed_and_difference_off_the_page(ablation, tmp_path):
+    page, details = tmp_path / "docs" / "page.md", tmp_path / "docs" / "study" / "rho190.md"
+    page.parent.mkdir()
+    page.write_text("<!-- table -->\n<!-- /table -->\n")
+    rows = {"base": (ablation.CS, {}), "ema": (ablation.CS, {"g_ema": 0.999})}
+    for s in range(2):
+        _run(tmp_path / "runs", "base", s, 0.5 + s / 10, 40.0 + s)
+        _run(tmp_path / "runs", "ema", s, 0.6 + s / 10, 30.0 + s)
+    ablation.report(tmp_path / "runs", rows, [190.0], page, details=details)
+    text, extra = page.read_text(), details.read_text()
+    assert "| ema | cs-acgan, g_ema=0.999 | 2 |" in text and "w_0" not in text  # the levers' rows: no costs column
+    assert "Per seed" not in text and "- ema - base" not in text
+    assert "[rho190.md](study/rho190.md)" in text
+    assert "| ema | 0 / 1 | 30.0 / 31.0 |" in extra and "- ema - base (2 paired seeds)" in extra

@@ -311,13 +311,14 @@ def _differences(runs: dict, baseline: str, skip: set) -> list[str]:
 
 
 def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None = None,
-           baselines=("base",), marker: str = "table") -> str:
+           baselines=("base",), marker: str = "table", details: Path | None = None) -> str:
     """The ablation table (mean ± std over the seeds done; every row's paired differences
     from each of ``baselines`` but the baselines before it), from the runs on disk and, for
     runs no longer there, ``archive``'s records; written into ``page`` between its
-    ``<!-- MARKER -->`` and ``<!-- /MARKER -->`` lines."""
+    ``<!-- MARKER -->`` and ``<!-- /MARKER -->`` lines. ``details``: the per-seed table and
+    every paired difference go to that file instead, and the page links it."""
     from csacgan.experiments.stats import mean_std
-    lines = []
+    lines, detail_lines = [], []
     for rho in rhos:
         runs, setups, epochs, real, machines, evaluators = {}, set(), set(), {}, set(), set()
         for row in rows:
@@ -340,20 +341,25 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
             sampling, fake_labels = next(iter(setups))
             lines += [f"Real batches {sampling}, generated labels {fake_labels}; scored after epoch "
                       + "/".join(str(e) for e in sorted(epochs)) + ".", ""]
+        # w_0 where the rows compare how the costs are made (the costs study), not where every row is
+        # CostSensitive-ACGAN with the paper's costs (the levers study, where w_0 stays at 1/K)
+        costs = any(method != CS or "method_options" in options for method, options in rows.values())
         lines += ["| row | options | seeds | " + " | ".join(h for h, _, _ in COLUMNS.values())
-                  + " | training minutes | w_0 of seed 0, last epochs |", "|" + " --- |" * (len(COLUMNS) + 5)]
+                  + " | training minutes |" + (" w_0 of seed 0, last epochs |" if costs else ""),
+                  "|" + " --- |" * (len(COLUMNS) + 4 + costs)]
         for row, by_seed in runs.items():
             cells = [mean_std([r[k] for r in by_seed.values()], fmt) for k, (_, _, fmt) in COLUMNS.items()]
             method, options = rows[row]
             flat = {**{k: v for k, v in options.items() if k != "method_options"}, **options.get("method_options", {})}
             options = ", ".join([method] + [f"{k}={v}" for k, v in flat.items()])
             lines.append(f"| {row} | {options} | {len(by_seed)} | " + " | ".join(cells)
-                         + f" | {mean_std([r['minutes'] for r in by_seed.values()], '{:.1f}')} | "
-                         + f"{by_seed.get(0, {}).get('w0', '')} |")
+                         + f" | {mean_std([r['minutes'] for r in by_seed.values()], '{:.1f}')} |"
+                         + (f" {by_seed.get(0, {}).get('w0', '')} |" if costs else ""))
         lines.append("| real data | | | " + " | ".join(
-            COLUMNS[k][2].format(real[k]) if k in real else "" for k in COLUMNS) + " | | |")
+            COLUMNS[k][2].format(real[k]) if k in real else "" for k in COLUMNS) + " | |" + (" |" if costs else ""))
         lines.append("")
         several = {row: by_seed for row, by_seed in runs.items() if len(by_seed) > 1}
+        start = len(lines)
         if several:  # a mean ± std hides whether one seed made it: every seed's value
             lines += ["Per seed:", "", "| row | seeds | " + " | ".join(COLUMNS[k][0] for k in PER_SEED) + " |",
                       "|" + " --- |" * (len(PER_SEED) + 2)]
@@ -365,6 +371,14 @@ def report(out: Path, rows: dict, rhos, page: Path | None, archive: dict | None 
         for i, baseline in enumerate(baselines):
             diffs += _differences(runs, baseline, set(baselines[:i + 1]))
         lines += diffs + ([""] if diffs else [])
+        if details is not None and len(lines) > start:
+            detail_lines += [f"## rho {rho:g}", ""] + lines[start:]
+            del lines[start:]
+    if details is not None and detail_lines:
+        details.parent.mkdir(parents=True, exist_ok=True)
+        details.write_text("# Every seed and every paired difference\n\n" + "\n".join(detail_lines))
+        link = os.path.relpath(details, page.parent) if page is not None else str(details)
+        lines += [f"Every seed and every paired difference: [{details.name}]({link}).", ""]
     text = "\n".join(lines)
     if page is not None and not text:  # no run on disk or in the archive: the published table stays
         print(f"no scored run in {out}: {page} left as it is")
@@ -507,6 +521,8 @@ def main() -> None:
     p.add_argument("--baseline", nargs="+", default=["base"], metavar="ROW",
                    help="the rows every other row is paired with in the report, seed by seed")
     p.add_argument("--marker", default="table", help="PAGE's table lies between <!-- MARKER --> and <!-- /MARKER -->")
+    p.add_argument("--details", type=Path, metavar="MD", help="write the per-seed table and every paired "
+                   "difference to this file instead of the page, which links it")
     p.add_argument("--archive", type=Path, metavar="JSON",
                    help="the scored runs' records kept beside the page: the runs on disk are added to it, and "
                         "the table and the levers figure also read its runs that are no longer on disk")
@@ -532,7 +548,7 @@ def main() -> None:
         score_curves(out, rows, args.rho, args.data_dir, args.jobs)
         figure(out, rows, args.rho, args.figure)
     print(report(out, rows, args.rho, None if args.report in (None, Path("-")) else args.report, archive,
-                 args.baseline, args.marker))
+                 args.baseline, args.marker, args.details))
     save_archive(args.archive, archive)
 
 
