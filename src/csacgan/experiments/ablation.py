@@ -217,20 +217,18 @@ DIFF_KEYS = ("acc_0", "fid_0", "fid_all", "ssim_0", "recall_0", "coverage_0")
 def _setting(run_dir: Path) -> tuple:
     """The run's real-batch sampling and generated-label distribution as it trained
     (the recipe's where the option was left unset); (None, None) without a config.json."""
-    path = run_dir / "config.json"
-    if not path.is_file():
+    if not (run_dir / "config.json").is_file():
         return None, None
     from csacgan.config import TrainConfig
-    cfg = TrainConfig.from_dict(json.loads(path.read_text())["config"]).resolved()
+    cfg = TrainConfig.from_dict(RunFolder(run_dir).config).resolved()
     return cfg.sampling, cfg.fake_labels
 
 
 def _machine(run_dir: Path) -> str | None:
     """The processor (or accelerator) the run trained on, as its config.json recorded it."""
-    path = run_dir / "config.json"
-    if not path.is_file():
+    if not (run_dir / "config.json").is_file():
         return None
-    saved = json.loads(path.read_text())
+    saved = RunFolder(run_dir).record
     environment = saved.get("environment", {})
     return environment.get("gpu") if str(saved.get("device", "")).startswith("cuda") else environment.get("cpu")
 
@@ -447,8 +445,7 @@ def figure(out: Path, rows: dict, rhos, path: Path) -> None:
                     acc_ax.plot([c["epoch"] for c in curve], [c["per_class"][0] for c in curve], "-o", ms=3,
                                 color=colour, alpha=0.8, label=label)
                     labelled = True
-                log = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
-                w0 = [(r["epoch"], r["class_costs"][0]) for r in log if "class_costs" in r]
+                w0 = [(r["epoch"], r["class_costs"][0]) for r in RunFolder(run_dir).log() if "class_costs" in r]
                 if w0:
                     w_ax.plot(*zip(*w0), "-o", ms=3, color=colour, alpha=0.8, label=label)
         acc_ax.set(title=f"rho {rho:g}: generated '0's the evaluator calls '0' (one line per seed)",

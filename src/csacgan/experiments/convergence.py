@@ -31,6 +31,8 @@ import statistics
 import time
 from pathlib import Path
 
+from csacgan.run_folder import RunFolder
+
 RUNS = {
     "acgan-r20-prior": dict(method="acgan", imbalance_ratio=20.0),
     "cs-acgan-r20-prior": dict(method="cs-acgan", imbalance_ratio=20.0),
@@ -95,12 +97,12 @@ def score_snapshots(run_dir: Path) -> list[dict]:
              if int(p.stem.rsplit("_", 1)[1]) not in done]
     if not snaps:
         return curve
-    cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text())["config"]).resolved()
+    folder = RunFolder(run_dir)
+    cfg = TrainConfig.from_dict(folder.config).resolved()
     data, indices, summary = prepare_data(cfg)
     evaluator = load_or_train_evaluator(data, 0, 2, None, False)
     seconds, costs = {}, {}
-    for line in (run_dir / "log.jsonl").read_text().splitlines():
-        r = json.loads(line)
+    for r in folder.log():
         seconds[r["epoch"]] = seconds.get(r["epoch"], 0.0) + r["seconds"]
         if "class_costs" in r:
             costs[r["epoch"]] = r["class_costs"]
@@ -217,7 +219,7 @@ REAL = {"acc_0": None, "acc_all": None, "fid_0": "fid_0_real", "fid_all": "fid_a
 
 def _trained_on(run_dir: Path) -> dict:
     """The machine, precision and versions a run was trained with, from its config.json."""
-    record = json.loads((run_dir / "config.json").read_text())
+    record = RunFolder(run_dir).record
     env = record["environment"]
     return {"cpu": env.get("cpu") or env.get("processor"), "precision": record.get("precision"),
             "threads": env.get("threads"), "torch": env.get("torch"), "csacgan_commit": env.get("csacgan_commit")}
