@@ -97,9 +97,10 @@ def write_report(state: dict, path: Path) -> None:
                   "|---|---|---|---|---|---|---|---|---|"]
         for name in [n for n in order if n in table[level]]:
             row = table[level][name]
-            cells = [f"{100 * row[m][0]:.2f} +- {100 * row[m][1]:.2f}" for m in METRICS]
+            # one seed has no spread to show
+            cells = [f"{100 * row[m][0]:.2f}" + (f" +- {100 * row[m][1]:.2f}" if row[m][2] > 1 else "") for m in METRICS]
             d = paired(state, level, name, "none") if name != "none" else None
-            diff = (f"{100 * d['mean']:+.2f} +- {100 * d['std']:.2f}", f"{d['wins']}/{d['n']}",
+            diff = (f"{100 * d['mean']:+.2f}" + (f" +- {100 * d['std']:.2f}" if d["n"] > 1 else ""), f"{d['wins']}/{d['n']}",
                     "" if d["p"] is None else f"{d['p']:.3f}") if d else ("", "", "")
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {' | '.join(diff)} | {row['acsa'][2]} |")
         pairs = [(a, b) for a, b in (("cs-acgan", "acgan"), ("cs-acgan", "bagan"), ("random", "class-weight"),
@@ -131,7 +132,8 @@ def on_top_lines(state: dict, level: str, table: dict, order: list[str]) -> list
             d = paired(state, level, name, baseline)
             if d:
                 p = "" if d["p"] is None else f", p {d['p']:.3f}"
-                parts.append(f"against {baseline} {100 * d['mean']:+.2f} +- {100 * d['std']:.2f} ({d['wins']}/{d['n']}{p})")
+                spread = f" +- {100 * d['std']:.2f}" if d["n"] > 1 else ""
+                parts.append(f"against {baseline} {100 * d['mean']:+.2f}{spread} ({d['wins']}/{d['n']}{p})")
         if parts:
             lines.append(f"- {name}: " + "; ".join(parts))
     if lines:
