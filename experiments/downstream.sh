@@ -4,16 +4,18 @@
 # Resumable: run it again and finished cells and GANs are reused.
 #   bash experiments/downstream.sh [RUNS_FOLDER]
 # STUDY=long-tail runs the loss baselines and the ways of using generated images on top of
-# the strongest of them instead (see docs/usage.md, "Long-tail losses"): DeepSMOTE's
-# protocol on MNIST and on Fashion-MNIST and rho 190, small CNN and ResNet-32, 5 seeds.
+# the strongest of them, logit adjustment on DeepSMOTE's MNIST protocol, instead
+# (docs/results/long-tail.md): DeepSMOTE's protocol on MNIST and on Fashion-MNIST and rho
+# 190, small CNN and ResNet-32, 5 seeds. Balanced softmax is logit adjustment at tau 1.
 set -euo pipefail
 RUNS=${1:-$HOME/csacgan-runs/downstream}
 source "$(dirname "$0")/cpu_env.sh"
 simple=none,random,class-weight,smote,latent-smote
 gans=acgan,cs-acgan,bagan
 if [ "${STUDY:-published}" = long-tail ]; then
-  losses=none,class-weight,none+drw,none+logit-adjusted,none+balanced-softmax
-  on_top=bagan+logit-adjusted,bagan+logit-adjusted@weight=0.5,bagan+logit-adjusted@filter=0.9,bagan+logit-adjusted@crt,bagan+logit-adjusted@amount=2x
+  losses=none,class-weight,none+drw,none+logit-adjusted
+  b=bagan+logit-adjusted
+  on_top=$b,$b@filter=0.9,$b@weight=0.5,$b@amount=0.5,$b@crt,$b@amount=2x
   for classifier in small-cnn resnet32; do
     extra=$([ $classifier = resnet32 ] && echo ",none+ldam-drw" || true)
     for dataset in mnist fashion-mnist; do
