@@ -8,7 +8,7 @@ import pytest
 from csacgan.cli import _add_train
 from csacgan.config import TrainConfig
 from csacgan.methods import METHODS, check_method_options, method_defaults
-from csacgan.options import declared, default_of
+from csacgan.options import FIELD_DEFAULT, declared, default_of
 
 
 def _train_parser():
@@ -30,7 +30,7 @@ def test_the_train_parser_is_built_from_the_declarations():
     methods = {n for m in METHODS.values() for n, (_, o) in declared(m.Options).items() if o.flags is not None}
     assert set(dests) == set(config) | methods | {"resume"}
     for name, (f, opt) in config.items():
-        expected = default_of(f) if opt.cli_default == "field default" else opt.cli_default
+        expected = default_of(f) if opt.cli_default == FIELD_DEFAULT else opt.cli_default
         if opt.parse == "off":  # a --no-... switch
             assert dests[name].default is True and default_of(f) is True
         else:

@@ -80,7 +80,8 @@ FRACTION = dict(kind=float, low=0, high=1, high_in=False)
 
 
 def option_name(name: str) -> str:
-    return flag_of(name, declared(TrainConfig)[name][1] if name in declared(TrainConfig) else None)
+    field_and_option = declared(TrainConfig).get(name)
+    return flag_of(name, field_and_option[1] if field_and_option else None)
 
 
 @dataclass

@@ -103,26 +103,31 @@ def study(rows: dict, recipe: str, rho: float, epochs: int, data_dir: str | None
     """The ablation at one rho as a configuration of the study runner: every row is
     (method, options) on the recipe; ``setting``: options every row shares (``sampling``,
     ``fake_labels``), on top of the recipe's."""
-    return Study(f"r{rho:g}", {row: {"method": method, **options} for row, (method, options) in rows.items()},
+    return Study(prefix(rho), {row: {"method": method, **options} for row, (method, options) in rows.items()},
                  dict(recipe=recipe, imbalance_ratio=rho, epochs=epochs, max_steps=max_steps, data_dir=data_dir,
                       **(setting or {})), rare="0", metrics=METRICS, n_per_class=n_per_class)
 
 
+def prefix(rho: float) -> str:
+    """The run folders' prefix at rho: runs are PREFIX-ROW-sSEED (the study runner's names)."""
+    return f"r{rho:g}"
+
+
 def run_name(rho: float, row: str, seed: int) -> str:
-    return f"r{rho:g}-{row}-s{seed}"
+    return f"{prefix(rho)}-{row}-s{seed}"
 
 
 def run_seed(name: str, rho: float, row: str) -> int | None:
     """The seed of the row's run at rho named ``name``, None if it is not one: exactly the
     row's (``r190-ema-spectral-norm-s0`` is not a run of ``ema``)."""
-    m = re.fullmatch(re.escape(f"r{rho:g}-{row}-s") + r"(\d+)", name)
+    m = re.fullmatch(re.escape(f"{prefix(rho)}-{row}-s") + r"(\d+)", name)
     return int(m.group(1)) if m else None
 
 
 def row_runs(out: Path, rho: float, row: str) -> list[Path]:
     """The row's run folders at rho, by seed; exactly the row's (a glob for ``r190-ema-s*``
     would also take ``r190-ema-spectral-norm-s0``)."""
-    runs = [(seed, p) for p in out.glob(f"r{rho:g}-{row}-s*") if (seed := run_seed(p.name, rho, row)) is not None]
+    runs = [(seed, p) for p in out.glob(f"{prefix(rho)}-{row}-s*") if (seed := run_seed(p.name, rho, row)) is not None]
     return [p for _, p in sorted(runs)]
 
 

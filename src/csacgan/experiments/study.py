@@ -78,11 +78,12 @@ class Study:
 
     def train(self, out: Path, rows=None, seeds=None, log=print) -> list[Path]:
         """Train every planned run that is not finished; a stopped one is resumed."""
+        from ..checkpoint import CHECKPOINT
         done = []
         for row, seed, run in self.plan(out, rows, seeds):
             if RunFolder(run).finished:
                 continue
-            log(f"{'resume' if (run / 'checkpoint.pt').is_file() else 'train'} {run.name}")
+            log(f"{'resume' if (run / CHECKPOINT).is_file() else 'train'} {run.name}")
             done.append(self.train_one(out, row, seed))
         return done
 

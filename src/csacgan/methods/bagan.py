@@ -51,7 +51,7 @@ class BAGAN(ACGAN):
                  diffaugment: str | None = None, lecam: float = 0.0, ada_target: float = 0.0,
                  class_loss: str = "ce", **options):
         """``options``: BAGANOptions's fields."""
-        o = self.options = BAGANOptions(**options)
+        o = BAGANOptions(**options)
         if class_loss != "ce":
             raise ValueError(f"--class-loss {class_loss} is an option of the ACGAN family (acgan, cs-acgan); "
                              f"BAGAN's discriminator has its own K+1-class loss")

@@ -69,7 +69,7 @@ class CostSensitiveACGAN(ACGAN):
         """``options``: CostOptions's fields (tau, momentum, error source, ...)."""
         super().__init__(num_classes, adversarial_loss, fake_class_loss_in_d, diffaugment, lecam, ada_target,
                          class_loss)
-        o = self.options = CostOptions(**options)
+        o = CostOptions(**options)
         if o.error_source not in ERROR_SOURCES:
             raise ValueError(f"error_source must be one of {ERROR_SOURCES}, got {o.error_source!r}")
         if o.costs_in not in COSTS_IN:
